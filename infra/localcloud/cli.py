@@ -1,0 +1,208 @@
+"""`trade2026` command line: run the platform locally, inspect it, invoke functions, deploy to AWS."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import requests
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from localcloud.cloud import LocalCloud, LocalCloudConfig, PortInUseError, use_fake_aws
+
+ROOT = Path(__file__).resolve().parents[2]
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Trade2026: serverless trading platform.")
+console = Console()
+
+
+def _state(state_dir: Path) -> dict[str, Any]:
+    path = state_dir / "state.json"
+    if not path.exists():
+        console.print("[red]The local cloud is not running here[/] (no .localcloud/state.json): run `make up`.")
+        raise typer.Exit(1)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def wait_healthy(api_url: str, timeout_s: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(f"{api_url}/v1/health", timeout=5)
+            last = response.json()
+            if response.status_code == 200:
+                return last
+        except (requests.RequestException, ValueError) as exc:
+            last = str(exc)
+        time.sleep(0.2)
+    raise RuntimeError(f"The platform did not become healthy within {timeout_s:.0f} s; last answer: {last}")
+
+
+def _print_ready(cloud: LocalCloud, logins: list[Any], seconds: float) -> None:
+    cfg = cloud.config
+    console.print(f"\n[bold green]Trade2026 is up[/] (stage {cfg.stage}, healthy {seconds:.1f} s after start)")
+    console.print(f"  API      {cfg.api_url}/v1   (health: {cfg.api_url}/v1/health)")
+    console.print(f"  Web UI   {cfg.api_url}/")
+    console.print(f"  AWS      {cfg.aws_endpoint}   (moto; fake credentials: testing/testing)")
+    console.print(f"  Logs     {cfg.state_path / 'logs'}")
+    table = Table(title="Demo logins (local user pool; new passwords at each start)")
+    for column in ("username", "password", "group"):
+        table.add_column(column)
+    for login in logins:
+        table.add_row(login.username, login.password, login.group)
+    console.print(table)
+    console.print("Stop with Ctrl-C.\n")
+
+
+@app.command()
+def up(
+    api_port: Annotated[int, typer.Option(help="Port of the API gateway and web UI")] = 8080,
+    aws_port: Annotated[int, typer.Option(help="Port of the AWS endpoint (moto)")] = 4566,
+    stage: Annotated[str, typer.Option(help="Stage parameter of template.yaml")] = "dev",
+    demo_data: Annotated[bool, typer.Option(help="Load the real demo market data")] = True,
+    extra_template: Annotated[
+        list[Path] | None, typer.Option(help="Deploy another template as its own stack (tests use this)")
+    ] = None,
+    state_dir: Annotated[Path | None, typer.Option(help="Where logs and state go")] = None,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for health")] = 60.0,
+) -> None:
+    """Start the whole platform on the embedded local cloud and keep it running until Ctrl-C."""
+    started = time.monotonic()
+    static_dir = ROOT / "frontend" / "dist"
+    cloud = LocalCloud(
+        LocalCloudConfig(
+            root=ROOT,
+            aws_port=aws_port,
+            api_port=api_port,
+            stage=stage,
+            state_dir=state_dir,
+            static_dir=static_dir if static_dir.is_dir() else None,
+        )
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        cloud.start()
+    except PortInUseError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    try:
+        stack = cloud.deploy(f"trade2026-{stage}", ROOT / "template.yaml")
+        for path in extra_template or []:
+            cloud.deploy(path.parent.name.replace("_", "-"), path.resolve())
+        from localcloud.demo import create_demo_users
+
+        logins = create_demo_users(cloud.client("cognito-idp"), stack.outputs["UserPoolId"], cloud.config.state_path)
+        wait_healthy(cloud.config.api_url, ready_timeout)
+        _print_ready(cloud, logins, time.monotonic() - started)
+        if demo_data:
+            from localcloud.loader import load_demo_data
+
+            load_demo_data(cloud, console)
+        (cloud.config.state_path / "ready").write_text(f"{time.monotonic() - started:.3f}\n", encoding="utf-8")
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("Stopping the local cloud ...")
+        (cloud.config.state_path / "ready").unlink(missing_ok=True)
+        (cloud.config.state_path / "state.json").unlink(missing_ok=True)
+        cloud.stop()
+        console.print("Stopped.")
+
+
+@app.command()
+def status(state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud") -> None:
+    """Health of the running local cloud: every resource, function and route."""
+    state = _state(state_dir)
+    try:
+        response = requests.get(f"{state['api_url']}/v1/health", timeout=10)
+        health = response.json()
+    except requests.RequestException as exc:
+        console.print(f"[red]The API at {state['api_url']} does not answer: {exc}[/]")
+        raise typer.Exit(1) from None
+    table = Table(title=f"{state['api_url']}/v1/health: {health.get('status')}")
+    for column in ("kind", "name", "healthy", "detail"):
+        table.add_column(column)
+    for resource in health.get("resources", []):
+        mark = "[green]yes[/]" if resource["healthy"] else "[red]no[/]"
+        table.add_row(resource["kind"], resource["name"], mark, resource["detail"])
+    console.print(table)
+    for name, stack in state["stacks"].items():
+        console.print(f"[bold]{name}[/]: {len(stack['functions'])} functions, {len(stack['routes'])} routes")
+        for logical_id, why in stack["not_emulated"].items():
+            console.print(f"  [dim]{logical_id}: {why}[/]")
+    if response.status_code != 200:
+        raise typer.Exit(1)
+
+
+@app.command()
+def invoke(
+    function: Annotated[str, typer.Argument(help="Logical id (PlatformFunction) or physical name")],
+    event: Annotated[Path, typer.Option(help="JSON event file, e.g. events/platform/get_health.json")],
+    state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud",
+) -> None:
+    """Invoke a function of the running local cloud with an event file and print its result."""
+    state = _state(state_dir)
+    names = {lid: name for s in state["stacks"].values() for lid, name in s["functions"].items()}
+    name = names.get(function, function)
+    if name not in names.values():
+        console.print(f"[red]Unknown function {function!r}.[/] Known: {', '.join(sorted(names))}")
+        raise typer.Exit(2)
+    try:
+        payload = event.read_bytes()
+        json.loads(payload)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]Cannot use {event} as an event: {exc}[/]")
+        raise typer.Exit(2) from None
+    use_fake_aws(state["aws_endpoint"])
+    import boto3
+
+    result = boto3.client("lambda").invoke(FunctionName=name, Payload=payload)
+    body = result["Payload"].read().decode()
+    try:
+        console.print_json(body)
+    except ValueError:
+        console.print(body)
+    if result.get("FunctionError"):
+        raise typer.Exit(1)
+
+
+def _sam(*args: str) -> None:
+    if shutil.which("sam") is None:
+        console.print("[red]The AWS SAM CLI is not installed.[/] See docs/deployment.md (pip install aws-sam-cli).")
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call(["sam", *args], cwd=ROOT))
+
+
+@app.command()
+def build() -> None:
+    """`sam build` of template.yaml (layer and functions for arm64)."""
+    _sam("build", "--template-file", "template.yaml")
+
+
+@app.command()
+def deploy(stage: Annotated[str, typer.Option(help="samconfig.toml environment: dev, staging or prod")] = "dev") -> None:
+    """`sam deploy --config-env STAGE` to your AWS account (needs real credentials; never run by tests)."""
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        console.print("[red]AWS_ENDPOINT_URL is set: unset it to deploy to AWS.[/]")
+        raise typer.Exit(2)
+    _sam("deploy", "--config-env", stage)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(1)

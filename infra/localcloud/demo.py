@@ -1,0 +1,47 @@
+"""Demo users of the local user pool: one per group, fresh passwords at every `trade2026 up`."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+DEMO_USERS = (("demo-admin", "admin"), ("demo-trader", "trader"), ("demo-viewer", "viewer"))
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    group: str
+
+
+def _password() -> str:
+    # Meets the pool's policy (12+ chars, upper, lower, digit); random so no credential lives in the repo.
+    return f"Demo-{secrets.token_hex(6)}-Aa1"
+
+
+def create_demo_users(cognito: Any, user_pool_id: str, state_dir: Path) -> list[DemoLogin]:
+    logins = []
+    for username, group in DEMO_USERS:
+        password = _password()
+        cognito.admin_create_user(
+            UserPoolId=user_pool_id,
+            Username=username,
+            UserAttributes=[
+                {"Name": "email", "Value": f"{username}@trade2026.local"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True
+        )
+        cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=group)
+        logins.append(DemoLogin(username, password, group))
+    path = state_dir / "demo-logins.json"
+    path.write_text(json.dumps([asdict(login) for login in logins], indent=2), encoding="utf-8")
+    path.chmod(0o600)
+    return logins

@@ -1,0 +1,85 @@
+"""The HTTP layer every API function shares: one resolver factory, errors mapped to statuses in one place."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import ClientError
+
+from trade2026.auth import Caller, caller_from_claims
+from trade2026.errors import Trade2026Error
+from trade2026.observability import logger
+
+_CONFLICT_CODES = {"ConditionalCheckFailedException", "TransactionCanceledException"}
+_THROTTLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+}
+
+
+def error_response(status: int, code: str, message: str, details: object | None = None) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def _describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    details = [
+        {
+            "location": ".".join(str(part) for part in err.get("loc", ())),
+            "problem": err.get("msg", "invalid"),
+        }
+        for err in errors
+    ]
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return "Request body is not valid JSON", details
+    summary = "; ".join(f"{d['location']}: {d['problem']}" for d in details[:5])
+    return f"Invalid request: {summary}", details
+
+
+def create_resolver() -> APIGatewayRestResolver:
+    """An APIGatewayRestResolver with pydantic validation and the platform's error mapping."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(Trade2026Error)
+    def _domain_error(exc: Trade2026Error) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(exc: RequestValidationError) -> Response:
+        message, details = _describe_validation_errors(list(exc.errors()))
+        status = 400 if message.startswith("Request body is not valid JSON") else 422
+        return error_response(status, "bad_request" if status == 400 else "validation_error", message, details)
+
+    @app.exception_handler(json.JSONDecodeError)
+    def _bad_json(exc: json.JSONDecodeError) -> Response:
+        return error_response(400, "bad_request", f"Request body is not valid JSON: {exc.msg}")
+
+    @app.exception_handler(ClientError)
+    def _aws_error(exc: ClientError) -> Response:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _CONFLICT_CODES:
+            return error_response(409, "conflict", "The resource changed meanwhile; reload and retry")
+        if code in _THROTTLE_CODES:
+            return error_response(503, "service_unavailable", "The platform is busy; retry shortly")
+        logger.exception("AWS call failed")
+        return error_response(500, "internal_error", "Internal error; it has been logged")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # A bug: log it with its traceback for us, tell the client nothing about internals.
+        logger.exception("Unhandled error")
+        return error_response(500, "internal_error", "Internal error; it has been logged")
+
+    return app
+
+
+def current_caller(app: APIGatewayRestResolver) -> Caller:
+    """The signed-in caller of the request being handled (claims from the Cognito authorizer)."""
+    return caller_from_claims(app.current_event.request_context.authorizer.claims)
