@@ -39,7 +39,17 @@ class Me(BaseModel):
     groups: list[str]
 
 
-@app.get("/v1/health", summary="Readiness of every deployed resource (public)")
+_HEALTH_BODY = {"application/json": {"model": HealthReport}}
+
+
+@app.get(
+    "/v1/health",
+    summary="Readiness of every deployed resource (public)",
+    responses={
+        200: {"description": "Every resource is healthy", "content": _HEALTH_BODY},
+        503: {"description": "At least one resource is not healthy", "content": _HEALTH_BODY},
+    },
+)
 def get_health() -> Response[HealthReport]:
     results = health.check_all(RESOURCES)
     report = HealthReport(
@@ -48,7 +58,7 @@ def get_health() -> Response[HealthReport]:
         resources=[ResourceStatus(**vars(r)) for r in results],
     )
     status = 200 if report.status == "healthy" else 503
-    return Response(status, content_types.APPLICATION_JSON, report.model_dump_json())
+    return Response(status, content_types.APPLICATION_JSON, report)
 
 
 @app.get("/v1/me", summary="The signed-in caller and their groups")

@@ -64,6 +64,10 @@ def _print_ready(cloud: LocalCloud, logins: list[Any], seconds: float) -> None:
     console.print("Stop with Ctrl-C.\n")
 
 
+def _interrupt(*_args: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def up(
     api_port: Annotated[int, typer.Option(help="Port of the API gateway and web UI")] = 8080,
@@ -89,8 +93,7 @@ def up(
             static_dir=static_dir if static_dir.is_dir() else None,
         )
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         cloud.start()
     except PortInUseError as exc:
@@ -110,8 +113,7 @@ def up(
 
             load_demo_data(cloud, console)
         (cloud.config.state_path / "ready").write_text(f"{time.monotonic() - started:.3f}\n", encoding="utf-8")
-        while not stop.wait(0.5):
-            pass
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
@@ -177,6 +179,28 @@ def invoke(
         console.print(body)
     if result.get("FunctionError"):
         raise typer.Exit(1)
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="demo-admin, demo-trader or demo-viewer")] = "demo-trader",
+    state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud",
+) -> None:
+    """Print an ID token of a demo user of the running local cloud (for curl: -H "Authorization: $TOKEN")."""
+    state = _state(state_dir)
+    logins = {entry["username"]: entry for entry in json.loads((state_dir / "demo-logins.json").read_text())}
+    if user not in logins:
+        console.print(f"[red]Unknown demo user {user!r}.[/] Known: {', '.join(sorted(logins))}")
+        raise typer.Exit(2)
+    use_fake_aws(state["aws_endpoint"])
+    import boto3
+
+    result = boto3.client("cognito-idp").initiate_auth(
+        ClientId=state["public_config"]["userPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user, "PASSWORD": logins[user]["password"]},
+    )
+    print(result["AuthenticationResult"]["IdToken"])
 
 
 def _sam(*args: str) -> None:

@@ -154,7 +154,8 @@ class LocalCloud:
         """Provision one template (like `sam deploy`) and hand its functions/routes/mappings to the emulators."""
         params = {"Stage": self.config.stage, **(parameters or {})}
         cfn = translate(load_template(template_path), params)
-        stack = Provisioner(self.config.root, self.config.aws_endpoint).deploy(stack_name, cfn, params)
+        # Local paths in a template (CodeUri, DefinitionUri) are relative to its own directory, as for sam.
+        stack = Provisioner(template_path.parent, self.config.aws_endpoint).deploy(stack_name, cfn, params)
         for spec in stack.functions.values():
             self._runtime.register(spec)
         from localcloud.kinesis import KinesisPoller

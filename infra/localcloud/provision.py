@@ -273,6 +273,8 @@ class Provisioner:
             AssumeRolePolicyDocument=json.dumps(p["AssumeRolePolicyDocument"]),
         )["Role"]
         for policy in p.get("Policies", []):
+            # SAM's policy templates omit Version (IAM then assumes 2008-10-17); moto insists on one.
+            policy["PolicyDocument"].setdefault("Version", "2012-10-17")
             iam.put_role_policy(
                 RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"])
             )

@@ -35,3 +35,10 @@ def test_status_shows_healthy_resources(cloud):
     result = _cli(cloud, "status")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "healthy" in result.stdout
+
+
+def test_token_prints_a_token_the_api_accepts(cloud):
+    # Given the demo viewer, When the CLI prints its token, Then /v1/me accepts it and shows the viewer group
+    result = _cli(cloud, "token", "--user", "demo-viewer")
+    assert result.returncode == 0, result.stderr
+    assert cloud.get("/v1/me", token=result.stdout.strip()).json()["groups"] == ["viewer"]

@@ -27,7 +27,9 @@ def _wait_execution(cloud, execution_arn, timeout_s=60):
 
 def _run(cloud, payload):
     arn = _state_machine_arn(cloud, "selftest-retry-catch")
-    started = cloud.client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(payload))
+    started = cloud.client("stepfunctions").start_execution(
+        stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps(payload)
+    )
     return _wait_execution(cloud, started["executionArn"])
 
 
