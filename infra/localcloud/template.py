@@ -102,3 +102,51 @@ def local_path(root: Path, bucket: object, key: object) -> Path | None:
     if bucket != LOCAL_CODE_BUCKET or not isinstance(key, str):
         return None
     return root / key
+
+
+class _Placeholders(dict):  # type: ignore[type-arg]
+    """Ref/GetAtt of any resource resolve to a readable placeholder ("<LogicalId>", "<LogicalId.Arn>")."""
+
+    def __init__(self, attribute: bool) -> None:
+        super().__init__()
+        self._attribute = attribute
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> object:
+        if self._attribute:
+            return _AttributePlaceholders(key)
+        return f"<{key}>"
+
+
+class _AttributePlaceholders(dict):  # type: ignore[type-arg]
+    def __init__(self, logical_id: str) -> None:
+        super().__init__()
+        self._logical_id = logical_id
+
+    def __missing__(self, attribute: str) -> str:
+        return f"<{self._logical_id}.{attribute}>"
+
+
+def function_environments(template: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, dict]:
+    """CodeUri -> the environment a function gets (Globals merged), resources as placeholders.
+
+    Lets tools import a handler outside the cloud (OpenAPI generation, import checks) with the same
+    variable names the template gives it.
+    """
+    from localcloud.intrinsics import Resolver
+
+    cfn = translate(template, parameters)
+    params = {name: str(spec.get("Default", "")) for name, spec in (cfn.get("Parameters") or {}).items()}
+    params |= parameters or {}
+    resolver = Resolver("local", params, _Placeholders(False), _Placeholders(True), cfn.get("Mappings"),
+                        cfn.get("Conditions"))  # fmt: skip
+    environments: dict[str, dict] = {}
+    for resource in cfn["Resources"].values():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        props = resource["Properties"]
+        variables = resolver.resolve((props.get("Environment") or {}).get("Variables") or {})
+        environments[props["Code"]["S3Key"]] = {k: str(v) for k, v in variables.items()}
+    return environments

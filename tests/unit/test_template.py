@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.template import load_template, translate
+from localcloud.template import function_environments, load_template, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 STATEFUL_TYPES = {
@@ -58,9 +58,12 @@ def test_sam_translator_turns_it_into_cloudformation(cfn: dict):
 def test_every_function_has_an_importable_handler_and_sample_events(sam: dict, monkeypatch):
     # Given each function of the template, When its handler module is imported from its CodeUri,
     # Then the handler attribute is callable and events/<capability>/ holds at least one sample
+    environments = function_environments(sam)
     for logical_id, resource in _functions(sam).items():
         props = resource["Properties"]
         code_dir = ROOT / props["CodeUri"]
+        for name, value in environments[props["CodeUri"].strip("/")].items():
+            monkeypatch.setenv(name, value)
         module_name, _, attribute = props["Handler"].rpartition(".")
         spec = importlib.util.spec_from_file_location(f"handler_{logical_id}", code_dir / f"{module_name}.py")
         assert spec and spec.loader, f"{logical_id}: no module {module_name} in {code_dir}"

@@ -22,7 +22,8 @@ import numpy as np
 from trade2026.adapters.aws import client
 
 PREFIX = "marketdata"
-BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume", "vwap", "trades", "adj_close")
+BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume", "vwap", "notional", "trades", "adj_close")
+_FROM_BARS = {"start": "ts", "count": "trades"}  # Bars.to_dict() name -> lake column
 DATASETS = {"bars_1d": "year", "bars_1m": "date"}  # dataset -> its time partition column
 NS_PER_DAY = 86_400 * 1_000_000_000
 
@@ -34,13 +35,14 @@ class Lake:
 
     # ------------------------------------------------------------------ writes (awswrangler)
     def write_bars(self, dataset: str, symbol: str, bars: Mapping[str, np.ndarray], *, replace: bool) -> int:
-        """Write one symbol's bars; ``replace`` overwrites the partitions written (a full reload)."""
+        """Write one symbol's bars (``Bars.to_dict()``); ``replace`` overwrites the partitions written."""
         import awswrangler as wr
         import pandas as pd
 
         if dataset not in DATASETS:
             raise ValueError(f"Unknown dataset {dataset!r}; known: {sorted(DATASETS)}")
-        frame = pd.DataFrame({name: bars[name] for name in BAR_COLUMNS if name in bars})
+        renamed = {_FROM_BARS.get(name, name): values for name, values in bars.items()}
+        frame = pd.DataFrame({name: renamed[name] for name in BAR_COLUMNS if name in renamed})
         if frame.empty:
             return 0
         frame["ts"] = pd.to_datetime(frame["ts"], unit="ns", utc=True)

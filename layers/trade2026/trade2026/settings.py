@@ -1,0 +1,28 @@
+"""Environment variables parsed once per cold start into typed settings (template.yaml sets them)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MarketDataSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    stage: str = Field("dev", alias="STAGE")
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME")
+    symbols_table: str = Field(alias="SYMBOLS_TABLE")
+    market_state_table: str = Field(alias="MARKET_STATE_TABLE")
+    lake_bucket: str = Field(alias="LAKE_BUCKET")
+    lake_database: str = Field(alias="LAKE_DATABASE")
+    dlq_url: str = Field("", alias="MARKETDATA_DLQ_URL")
+    bar_lateness_s: int = Field(120, alias="BAR_LATENESS_SECONDS")
+    future_tolerance_s: int = Field(5, alias="FUTURE_TOLERANCE_SECONDS")
+
+
+@cache
+def marketdata_settings() -> MarketDataSettings:
+    import os
+
+    return MarketDataSettings.model_validate(dict(os.environ))
