@@ -1,7 +1,5 @@
 """Market data API: symbols, bars (any interval, paginated, JSON/CSV/Parquet) and latest quotes."""
 
-from __future__ import annotations
-
 import base64
 from typing import Annotated, Literal
 
@@ -26,7 +24,7 @@ app = create_resolver()
 
 
 class DatasetInfo(BaseModel):
-    bars: int
+    bars: int | None = None  # None for streamed (minute) data, whose count is not kept
     first: str
     last: str
 
@@ -108,7 +106,12 @@ def list_symbols() -> SymbolList:
 @app.get(
     "/v1/marketdata/bars",
     summary="Bars of a symbol at any interval (1m, 5m, 1h, 1d, 1w, 1mo ...), paginated",
-    responses={200: {"description": "A page of bars (JSON), or the bars as CSV or Parquet when format asks"}},
+    responses={
+        200: {
+            "description": "A page of bars; the same bars as CSV or Parquet when format asks",
+            "content": {"application/json": {"model": BarPage}, "text/csv": {}, "application/vnd.apache.parquet": {}},
+        }
+    },
 )
 def get_bars(
     symbol: Annotated[str, Query(min_length=1, max_length=32)],
@@ -118,7 +121,7 @@ def get_bars(
     limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
     next_token: Annotated[str | None, Query()] = None,
     format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",  # noqa: A002 - the API's name
-) -> Response[BarPage]:
+):  # noqa: ANN201 - JSON, CSV or Parquet: the 200 schema is declared in responses=
     current_caller(app)
     meta = _symbol_or_400(symbol)
     if limit > mq.MAX_PAGE[format]:
@@ -141,7 +144,7 @@ def get_bars(
         return Response(200, "application/vnd.apache.parquet", body, headers=headers, compress=False)
     page = BarPage(symbol=symbol, interval=bars.interval if len(bars) else interval, synthetic=bool(meta.synthetic),
                    count=len(rows), next_token=token, bars=[Bar(**r) for r in rows])  # fmt: skip
-    return Response(200, content_types.APPLICATION_JSON, page, headers=headers)
+    return Response(200, content_types.APPLICATION_JSON, page.model_dump_json(), headers=headers)
 
 
 @app.get("/v1/marketdata/quotes/<symbol>", summary="Latest quote and last final bar of a symbol")

@@ -11,7 +11,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trade2026.adapters import events, queues
 from trade2026.adapters.lake import Lake
-from trade2026.adapters.marketstate import DynamoMarketStateStore, SymbolCache, bind_tables, tick_hashes
+from trade2026.adapters.marketstate import (
+    DynamoMarketStateStore,
+    SymbolCache,
+    bind_tables,
+    record_dataset_range,
+    tick_hashes,
+)
+from trade2026.domain.marketdata import Bars
+from trade2026.services.marketdata_query import iso
 from trade2026.observability import logger, metrics, tracer
 from trade2026.services.ingest import IngestPorts, Normalizer, StreamRecord
 from trade2026.settings import marketdata_settings
@@ -19,11 +27,19 @@ from trade2026.settings import marketdata_settings
 settings = marketdata_settings()
 bind_tables(settings.symbols_table, settings.market_state_table)
 lake = Lake(settings.lake_bucket, settings.lake_database)
+
+
+def write_final_bars(final: dict[str, Bars]) -> None:
+    lake.write_many("bars_1m", {symbol: bars.to_dict() for symbol, bars in final.items()})
+    for symbol, bars in final.items():
+        record_dataset_range(symbol, "bars_1m", iso(int(bars.start[0])), iso(int(bars.start[-1])))
+
+
 normalizer = Normalizer(
     IngestPorts(
         store=DynamoMarketStateStore(),
         known_symbols=SymbolCache().get,
-        write_final_bars=lambda symbol, bars: lake.write_bars("bars_1m", symbol, bars.to_dict(), replace=False),
+        write_final_bars=write_final_bars,
         publish_bar_closed=lambda bars: events.publish(settings.event_bus_name, "marketdata", "BarClosed", bars),
         send_rejects=lambda rejects: queues.send_all(settings.dlq_url, rejects),
         hash_ticks=tick_hashes,

@@ -73,7 +73,7 @@ def up(
     api_port: Annotated[int, typer.Option(help="Port of the API gateway and web UI")] = 8080,
     aws_port: Annotated[int, typer.Option(help="Port of the AWS endpoint (moto)")] = 4566,
     stage: Annotated[str, typer.Option(help="Stage parameter of template.yaml")] = "dev",
-    demo_data: Annotated[bool, typer.Option(help="Load the real demo market data")] = True,
+    demo_data: Annotated[bool, typer.Option(help="Load the real daily demo market data")] = True,
     extra_template: Annotated[
         list[Path] | None, typer.Option(help="Deploy another template as its own stack (tests use this)")
     ] = None,
@@ -179,6 +179,57 @@ def invoke(
         console.print(body)
     if result.get("FunctionError"):
         raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Option(help="sp500, nasdaq, stocks20, synthetic, or a .csv/.parquet file")],
+    symbol: Annotated[str | None, typer.Option(help="Symbol to file a user's CSV/Parquet under")] = None,
+    ticks: Annotated[int, typer.Option(help="synthetic: records to publish")] = 100_000,
+    seed: Annotated[int, typer.Option(help="synthetic: random seed")] = 7,
+    malformed: Annotated[float, typer.Option(help="synthetic: share of malformed records")] = 0.01,
+    duplicates: Annotated[float, typer.Option(help="synthetic: share of exact duplicates")] = 0.0,
+    minutes: Annotated[int, typer.Option(help="synthetic: length of the replayed session")] = 60,
+    state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud",
+) -> None:
+    """Load market data into the running platform, with a progress bar and a summary."""
+    from localcloud import loader
+    from trade2026.errors import BadRequest
+
+    state = _state(state_dir)
+    use_fake_aws(state["aws_endpoint"])
+    outputs = next(s["outputs"] for name, s in state["stacks"].items() if name.startswith("trade2026-"))
+    platform = loader.Platform(outputs)
+    started = time.monotonic()
+    try:
+        if source in loader.DAILY_SOURCES:
+            summary = loader.load_daily_sources(platform, [source], console)
+        elif source == "synthetic":
+            import boto3
+
+            summary = loader.replay_synthetic(
+                platform, boto3.client("kinesis"), boto3.client("sqs"), console,
+                ticks=ticks, seed=seed, malformed=malformed, duplicates=duplicates, minutes=minutes,
+            )  # fmt: skip
+        else:
+            path = Path(source)
+            if not path.is_file():
+                console.print(f"[red]{source} is neither a known source ({', '.join(loader.DAILY_SOURCES)}, "
+                              "synthetic) nor a file.[/]")  # fmt: skip
+                raise typer.Exit(2)
+            if not symbol:
+                console.print("[red]--symbol is needed to import a file.[/]")
+                raise typer.Exit(2)
+            summary = loader.load_file(platform, path, symbol)
+    except BadRequest as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from None
+    table = Table(title=f"ingest {source} ({time.monotonic() - started:.1f} s)")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
 
 
 @app.command()

@@ -200,8 +200,14 @@ class Provisioner:
             "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com",
         }
 
-    def _s3_bucket_policy(self, _stack: Stack, _logical_id: str, p: dict[str, Any]) -> Created:
-        self._client("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"]))
+    def _s3_bucket_policy(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:
+        document = dict(p["PolicyDocument"])
+        # The local cloud speaks plain HTTP on loopback, so TLS-only statements would deny everything.
+        kept = [st for st in document["Statement"] if "aws:SecureTransport" not in json.dumps(st.get("Condition", {}))]
+        if len(kept) < len(document["Statement"]):
+            stack.skipped[logical_id] = "TLS-only statements not enforced: the local cloud is plain HTTP on loopback"
+        if kept:
+            self._client("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps({**document, "Statement": kept}))
         return p["Bucket"], {}
 
     def _kinesis_stream(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 _CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
@@ -13,4 +12,6 @@ _CONFIG = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 3,
 
 @cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    import boto3  # on first use: keeps it off the cold-start import path of functions that may not need it
+
+    return boto3.session.Session().client(service, config=_CONFIG)

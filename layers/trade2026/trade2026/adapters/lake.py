@@ -15,6 +15,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,14 @@ DATASETS = {"bars_1d": "year", "bars_1m": "date"}  # dataset -> its time partiti
 NS_PER_DAY = 86_400 * 1_000_000_000
 
 
+@cache
+def _session() -> Any:
+    # One session for every awswrangler call: a new one per call re-reads botocore's service models.
+    import boto3
+
+    return boto3.session.Session()
+
+
 @dataclass(frozen=True)
 class Lake:
     bucket: str
@@ -36,17 +45,26 @@ class Lake:
     # ------------------------------------------------------------------ writes (awswrangler)
     def write_bars(self, dataset: str, symbol: str, bars: Mapping[str, np.ndarray], *, replace: bool) -> int:
         """Write one symbol's bars (``Bars.to_dict()``); ``replace`` overwrites the partitions written."""
+        return self.write_many(dataset, {symbol: bars}, replace=replace)
+
+    def write_many(self, dataset: str, bars_by_symbol: Mapping[str, Mapping[str, np.ndarray]], *,
+                   replace: bool = False) -> int:  # fmt: skip
+        """Write several symbols' bars in one call (one Parquet file per partition)."""
         import awswrangler as wr
         import pandas as pd
 
         if dataset not in DATASETS:
             raise ValueError(f"Unknown dataset {dataset!r}; known: {sorted(DATASETS)}")
-        renamed = {_FROM_BARS.get(name, name): values for name, values in bars.items()}
-        frame = pd.DataFrame({name: renamed[name] for name in BAR_COLUMNS if name in renamed})
+        frames = []
+        for symbol, bars in bars_by_symbol.items():
+            renamed = {_FROM_BARS.get(name, name): values for name, values in bars.items()}
+            frame = pd.DataFrame({name: renamed[name] for name in BAR_COLUMNS if name in renamed})
+            frame["symbol"] = symbol
+            frames.append(frame)
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if frame.empty:
             return 0
         frame["ts"] = pd.to_datetime(frame["ts"], unit="ns", utc=True)
-        frame["symbol"] = symbol
         ts = frame["ts"].dt
         frame[DATASETS[dataset]] = ts.year.astype(str) if dataset == "bars_1d" else ts.strftime("%Y-%m-%d")
         wr.s3.to_parquet(
@@ -58,6 +76,7 @@ class Lake:
             database=self.database,
             table=dataset,
             compression="snappy",
+            boto3_session=_session(),
         )
         return len(frame)
 

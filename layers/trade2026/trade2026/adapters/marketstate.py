@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,8 +24,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.models import Model
 
-from trade2026.domain.marketdata import Bars, TickBatch
-from trade2026.services.ingest import StoredBar, bar_from_dict, bar_to_dict
+from trade2026.domain.marketdata import TickBatch
+from trade2026.services.ingest import StoredBar, SymbolUpdate, bar_from_dict, bar_to_dict
 
 FINAL_BAR_TTL_S = 2 * 86_400
 
@@ -148,13 +148,54 @@ def get_latest(symbol: str) -> LatestModel:
 
 
 class DynamoMarketStateStore:
-    """MarketStateStore of the normalizer on the MarketState table; writes are optimistic-locked."""
+    """MarketStateStore of the normalizer on the MarketState table.
 
-    def load_bars(self, symbol: str, minutes: Sequence[int]) -> dict[int, StoredBar]:
-        keys = [(symbol_pk(symbol), bar_sk(m)) for m in minutes]
-        return {int(item.minute_ns): _stored(item) for item in OpenBarModel.batch_get(keys)} if keys else {}
+    A symbol's changes of one batch go in transactions of at most 100 items, each bar write conditioned on
+    the version read (a concurrent writer makes the batch fail and Kinesis redeliver it; duplicates are
+    then recognised by the tick hashes).
+    """
 
-    def save_bar(self, symbol: str, stored: StoredBar) -> None:
+    def load_bars(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], StoredBar]:
+        wanted = [(symbol_pk(symbol), bar_sk(minute)) for symbol, minute in keys]
+        found = {}
+        for item in OpenBarModel.batch_get(wanted):
+            found[(item.pk.removeprefix("SYMBOL#"), int(item.minute_ns))] = _stored(item)
+        return found
+
+    def open_bars(self, symbol: str) -> list[StoredBar]:
+        return [_stored(item) for item in open_bars_of(symbol)]
+
+    def watermarks(self, symbols: Sequence[str]) -> dict[str, int]:
+        items = LatestModel.batch_get([(symbol_pk(s), "LATEST") for s in symbols])
+        return {item.pk.removeprefix("SYMBOL#"): int(item.watermark_ns or 0) for item in items}
+
+    def commit(self, symbol: str, update: SymbolUpdate) -> None:
+        # Item by item, each conditioned on the version read: atomicity across items is not needed, since a
+        # batch that fails half-way is redelivered and its ticks already stored are recognised by their hashes.
+        final_minutes = {int(b.bar.start[0]) for b in update.finals}
+        saved = set()
+        for stored in update.saves:
+            minute = int(stored.bar.start[0])
+            saved.add(minute)
+            item, condition = self._bar_write(symbol, stored, final=minute in final_minutes)
+            item.save(condition=condition)
+        for stored in update.finals:
+            if int(stored.bar.start[0]) not in saved:
+                item, (actions, condition) = self._final_mark(symbol, stored)
+                item.update(actions=actions, condition=condition)
+        actions = [LatestModel.watermark_ns.set(update.watermark_ns)]
+        if update.quote is not None:
+            actions.append(LatestModel.quote.set(update.quote))
+        if update.last_bar is not None:
+            actions.append(LatestModel.last_bar.set(update.last_bar))
+        # The watermark only moves forward, whatever order two writers arrive in.
+        LatestModel(symbol_pk(symbol), "LATEST").update(
+            actions=actions,
+            condition=LatestModel.watermark_ns.does_not_exist() | (LatestModel.watermark_ns <= update.watermark_ns),
+        )
+
+    @staticmethod
+    def _bar_write(symbol: str, stored: StoredBar, *, final: bool) -> tuple[OpenBarModel, Any]:
         minute = int(stored.bar.start[0])
         item = OpenBarModel(
             symbol_pk(symbol),
@@ -162,50 +203,22 @@ class DynamoMarketStateStore:
             minute_ns=minute,
             bar=bar_to_dict(stored.bar),
             tick_hashes=stored.tick_hashes.astype(np.uint64).tobytes(),
-            final=False,
+            final=final,
+            expires_at=int(time.time()) + FINAL_BAR_TTL_S if final else None,
             version=stored.version + 1,
         )
-        # Another writer of this bar since we read it means a concurrent invocation: fail, and retry later.
-        condition = (
-            OpenBarModel.version == stored.version if stored.version else OpenBarModel.pk.does_not_exist()
-        )
-        item.save(condition=condition)
+        condition = OpenBarModel.version == stored.version if stored.version else OpenBarModel.pk.does_not_exist()
+        return item, condition
 
-    def open_bars(self, symbol: str) -> list[StoredBar]:
-        query = OpenBarModel.query(
-            symbol_pk(symbol),
-            OpenBarModel.sk.startswith("BAR1M#"),
-            filter_condition=OpenBarModel.final == False,  # noqa: E712 - a PynamoDB condition
-        )
-        return [_stored(item) for item in query]
-
-    def mark_final(self, symbol: str, stored: StoredBar) -> None:
+    @staticmethod
+    def _final_mark(symbol: str, stored: StoredBar) -> tuple[OpenBarModel, Any]:
         item = OpenBarModel(symbol_pk(symbol), bar_sk(int(stored.bar.start[0])))
-        item.update(
-            actions=[
-                OpenBarModel.final.set(True),
-                OpenBarModel.expires_at.set(int(time.time()) + FINAL_BAR_TTL_S),
-                OpenBarModel.version.set(stored.version + 1),
-            ],
-            condition=OpenBarModel.version == stored.version,
-        )
-
-    def watermark(self, symbol: str) -> int:
-        return int(get_latest(symbol).watermark_ns or 0)
-
-    def update_latest(
-        self, symbol: str, watermark_ns: int, quote: dict[str, Any] | None, last_bar: dict[str, Any] | None
-    ) -> None:
-        actions = [LatestModel.watermark_ns.set(watermark_ns)]
-        if quote is not None:
-            actions.append(LatestModel.quote.set(quote))
-        if last_bar is not None:
-            actions.append(LatestModel.last_bar.set(last_bar))
-        # The watermark only moves forward, whatever order two writers arrive in.
-        LatestModel(symbol_pk(symbol), "LATEST").update(
-            actions=actions,
-            condition=LatestModel.watermark_ns.does_not_exist() | (LatestModel.watermark_ns <= watermark_ns),
-        )
+        actions = [
+            OpenBarModel.final.set(True),
+            OpenBarModel.expires_at.set(int(time.time()) + FINAL_BAR_TTL_S),
+            OpenBarModel.version.set(stored.version + 1),
+        ]
+        return item, (actions, OpenBarModel.version == stored.version)
 
 
 def _stored(item: OpenBarModel) -> StoredBar:
@@ -214,4 +227,28 @@ def _stored(item: OpenBarModel) -> StoredBar:
         tick_hashes=decode_hashes(item.tick_hashes).copy(),
         final=bool(item.final),
         version=int(item.version or 0),
+    )
+
+
+def set_last_bar(symbol: str, bar: dict[str, Any]) -> None:
+    LatestModel(symbol_pk(symbol), "LATEST").update(actions=[LatestModel.last_bar.set(bar)])
+
+
+def record_dataset_range(symbol: str, dataset: str, first: str, last: str) -> None:
+    """Widen a symbol's stored range of ``dataset`` (bar counts of streamed data are not kept)."""
+    item = get_symbol(symbol)
+    if item is None:
+        return
+    datasets = dict(item.datasets or {})
+    known = datasets.get(dataset) or {"first": first, "last": last, "bars": None}
+    datasets[dataset] = {**known, "first": min(known["first"], first), "last": max(known["last"], last)}
+    item.update(actions=[SymbolModel.datasets.set(datasets)])
+
+
+def open_bars_of(symbol: str) -> Iterator[OpenBarModel]:
+    """Minute bars of ``symbol`` not final yet."""
+    return OpenBarModel.query(
+        symbol_pk(symbol),
+        OpenBarModel.sk.startswith("BAR1M#"),
+        filter_condition=OpenBarModel.final == False,  # noqa: E712 - a PynamoDB condition
     )

@@ -42,20 +42,28 @@ class StoredBar:
 
 
 class MarketStateStore(Protocol):
-    def load_bars(self, symbol: str, minutes: Sequence[int]) -> dict[int, StoredBar]: ...
-    def save_bar(self, symbol: str, stored: StoredBar) -> None: ...
+    def load_bars(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], StoredBar]: ...
     def open_bars(self, symbol: str) -> list[StoredBar]: ...
-    def mark_final(self, symbol: str, stored: StoredBar) -> None: ...
-    def watermark(self, symbol: str) -> int: ...
-    def update_latest(self, symbol: str, watermark_ns: int, quote: dict[str, Any] | None,
-                      last_bar: dict[str, Any] | None) -> None: ...  # fmt: skip
+    def watermarks(self, symbols: Sequence[str]) -> dict[str, int]: ...
+    def commit(self, symbol: str, update: SymbolUpdate) -> None: ...
+
+
+@dataclass
+class SymbolUpdate:
+    """Everything one batch changes for one symbol, written together (one transaction per 100 items)."""
+
+    saves: list[StoredBar] = field(default_factory=list)
+    finals: list[StoredBar] = field(default_factory=list)
+    watermark_ns: int = 0
+    quote: dict[str, Any] | None = None
+    last_bar: dict[str, Any] | None = None
 
 
 @dataclass
 class IngestPorts:
     store: MarketStateStore
     known_symbols: Callable[[], frozenset[str]]
-    write_final_bars: Callable[[str, Bars], None]  # lake
+    write_final_bars: Callable[[dict[str, Bars]], None]  # lake: symbol -> its final bars
     publish_bar_closed: Callable[[list[dict[str, Any]]], None]  # EventBridge
     send_rejects: Callable[[list[dict[str, Any]]], None]  # DLQ
     hash_ticks: Callable[[TickBatch], np.ndarray]
@@ -155,93 +163,116 @@ class Normalizer:
             future_tolerance_ns=self.future_tolerance_ns,
         )
         rejects = [_reject_message(data_records[r.index], str(r.reason), r.field) for r in result.rejects]
+        ticks, source = result.ticks, np.asarray(result.source_index)
         report.duplicates = len(result.duplicates)
-        ticks = result.ticks
-        symbols = sorted(set(ticks.symbol.tolist()) | set(closes))
-        source = np.asarray(result.source_index)
-        for symbol in symbols:
-            mask = ticks.symbol == symbol
-            symbol_ticks = ticks.take(mask)
-            try:
-                late = self._process_symbol(symbol, symbol_ticks, closes.get(symbol, 0), report)
-            except Exception as exc:  # noqa: BLE001 - isolate the symbol; Kinesis redelivers from its first record
-                report.failed_symbols[symbol] = f"{type(exc).__name__}: {exc}"
-                first = source[mask].min() if mask.any() else None
-                if first is not None:
-                    report.failed_sequences.append(data_records[int(first)].sequence)
-                continue
-            late_positions = source[np.flatnonzero(mask)[late]]
-            rejects += [_reject_message(data_records[int(p)], LATE_TICK) for p in late_positions]
-            report.late += int(late.sum())
-        if rejects:
-            self.ports.send_rejects(rejects)
-        report.rejects = len(rejects)
         report.ticks = len(ticks)
         report.quotes = int((ticks.kind == KIND_QUOTE).sum())
         report.trades = report.ticks - report.quotes
+        symbols = sorted(set(ticks.symbol.tolist()) | set(closes))
+        by_symbol = {symbol: ticks.symbol == symbol for symbol in symbols}
+        trade_minutes = {
+            (symbol, minute)
+            for symbol, mask in by_symbol.items()
+            for minute in set((ticks.ts[mask & (ticks.kind != KIND_QUOTE)] // NS_PER_MINUTE * NS_PER_MINUTE).tolist())
+        }
+        stored = self.ports.store.load_bars(sorted(trade_minutes))
+        watermarks = self.ports.store.watermarks(symbols)
+        planned: dict[str, SymbolUpdate] = {}
+        for symbol, mask in by_symbol.items():
+            watermark = max(watermarks.get(symbol, 0), closes.get(symbol, 0))
+            update, late = self._plan_symbol(symbol, ticks.take(mask), watermark, stored, report)
+            planned[symbol] = update
+            late_positions = source[np.flatnonzero(mask)[late]]
+            rejects += [_reject_message(data_records[int(p)], LATE_TICK) for p in late_positions]
+            report.late += int(late.sum())
+        self._write_finals(planned)
+        for symbol, update in planned.items():
+            try:
+                self.ports.store.commit(symbol, update)
+            except Exception as exc:  # noqa: BLE001 - isolate the symbol; Kinesis redelivers from its first record
+                report.failed_symbols[symbol] = f"{type(exc).__name__}: {exc}"
+                if by_symbol[symbol].any():
+                    first = int(source[by_symbol[symbol]].min())
+                    report.failed_sequences.append(data_records[first].sequence)
+                continue
+            report.bars_updated += len(update.saves)
+            report.bars_closed += len(update.finals)
+        if rejects:
+            self.ports.send_rejects(rejects)
+        report.rejects = len(rejects)
         return report
 
-    def _process_symbol(self, symbol: str, ticks: TickBatch, close_ns: int, report: BatchReport) -> np.ndarray:
-        """Merge the symbol's trades into its bars; returns the mask of ticks rejected as late."""
+    def _plan_symbol(
+        self,
+        symbol: str,
+        ticks: TickBatch,
+        watermark: int,
+        stored: dict[tuple[str, int], StoredBar],
+        report: BatchReport,
+    ) -> tuple[SymbolUpdate, np.ndarray]:
+        """The symbol's bar changes, and the mask of its ticks rejected as late."""
+        update = SymbolUpdate(quote=_latest_quote(ticks))
         late = np.zeros(len(ticks), dtype=bool)
         trades_mask = ticks.kind != KIND_QUOTE
-        watermark = max(self.ports.store.watermark(symbol), close_ns)
-        if trades_mask.any():
-            trades = ticks.take(trades_mask)
-            minutes = trades.ts - trades.ts % NS_PER_MINUTE
-            stored = self.ports.store.load_bars(symbol, sorted(set(minutes.tolist())))
-            hashes = self.ports.hash_ticks(trades)
-            keep = np.ones(len(trades), dtype=bool)
-            for minute, bar in stored.items():
-                in_minute = minutes == minute
-                seen = np.isin(hashes, bar.tick_hashes) & in_minute
-                keep &= ~seen  # redelivered or duplicated: already counted
-                if bar.final:
-                    late_here = in_minute & ~seen
-                    keep &= ~late_here
-                    late[np.flatnonzero(trades_mask)[late_here]] = True
-            report.duplicates += int((~keep & ~late[trades_mask]).sum())
-            # A minute never stored and already past the watermark + lateness is late too.
-            too_old = (minutes + NS_PER_MINUTE + self.lateness_ns <= watermark) & ~np.isin(minutes, list(stored))
-            keep &= ~too_old
-            late[np.flatnonzero(trades_mask)[too_old]] = True
-            fresh = trades.take(keep)
-            if len(fresh):
-                self._merge(symbol, fresh, hashes[keep], stored, report)
-                watermark = max(watermark, int(fresh.ts.max()))
-        closed = self._close_bars(symbol, watermark, report)
-        self.ports.store.update_latest(symbol, watermark, _latest_quote(ticks), closed)
-        return late
+        trades = ticks.take(trades_mask)
+        minutes = trades.ts // NS_PER_MINUTE * NS_PER_MINUTE
+        hashes = self.ports.hash_ticks(trades)
+        keep = np.ones(len(trades), dtype=bool)
+        for minute in set(minutes.tolist()):
+            in_minute = minutes == minute
+            bar = stored.get((symbol, minute))
+            seen = in_minute & np.isin(hashes, bar.tick_hashes) if bar else np.zeros_like(in_minute)
+            report.duplicates += int(seen.sum())  # redelivered or duplicated: already counted
+            is_final = bar.final if bar else minute + NS_PER_MINUTE + self.lateness_ns <= watermark
+            too_late = in_minute & ~seen if is_final else np.zeros_like(in_minute)
+            keep &= ~(seen | too_late)
+            late[np.flatnonzero(trades_mask)[too_late]] = True
+        fresh = trades.take(keep)
+        touched: dict[int, StoredBar] = {}
+        if len(fresh):
+            touched = self._merge(symbol, fresh, hashes[keep], stored)
+            update.saves = list(touched.values())
+            watermark = max(watermark, int(fresh.ts.max()))
+        update.watermark_ns = watermark
+        candidates = {int(b.bar.start[0]): b for b in self.ports.store.open_bars(symbol)} | touched
+        update.finals = sorted(
+            (b for b in candidates.values() if int(b.bar.end[0]) + self.lateness_ns <= watermark),
+            key=lambda b: int(b.bar.start[0]),
+        )
+        return update, late
 
     def _merge(
-        self, symbol: str, fresh: TickBatch, hashes: np.ndarray, stored: dict[int, StoredBar], report: BatchReport
-    ) -> None:
+        self, symbol: str, fresh: TickBatch, hashes: np.ndarray, stored: dict[tuple[str, int], StoredBar]
+    ) -> dict[int, StoredBar]:
         new_bars = aggregate_trades(fresh, "1m")
-        minutes = fresh.ts - fresh.ts % NS_PER_MINUTE
+        minutes = fresh.ts // NS_PER_MINUTE * NS_PER_MINUTE
+        touched = {}
         for row in range(len(new_bars)):
             minute = int(new_bars.start[row])
             bar = new_bars.take(np.array([row]))
-            previous = stored.get(minute)
-            if previous is not None:
-                bar = merge_bars(previous.bar, bar)
+            previous = stored.get((symbol, minute))
             known = previous.tick_hashes if previous is not None else np.empty(0, dtype=np.uint64)
-            merged_hashes = np.union1d(known, hashes[minutes == minute])
-            version = previous.version if previous is not None else 0
-            self.ports.store.save_bar(symbol, StoredBar(bar, merged_hashes, False, version))
-            report.bars_updated += 1
+            touched[minute] = StoredBar(
+                bar=merge_bars(previous.bar, bar) if previous is not None else bar,
+                tick_hashes=np.union1d(known, hashes[minutes == minute]),
+                final=False,
+                version=previous.version if previous is not None else 0,
+            )
+        return touched
 
-    def _close_bars(self, symbol: str, watermark: int, report: BatchReport) -> dict[str, Any] | None:
-        due = [b for b in self.ports.store.open_bars(symbol) if int(b.bar.end[0]) + self.lateness_ns <= watermark]
-        if not due:
-            return None
-        due.sort(key=lambda b: int(b.bar.start[0]))
-        final = concat_bars([b.bar for b in due])
-        # Lake first, then events, then the mark: a crash in between repeats work (readers and consumers
-        # drop duplicates by symbol+start) but never loses a bar.
-        self.ports.write_final_bars(symbol, final)
-        events = [bar_to_dict(final, row) | {"id": f"{symbol}:1m:{int(final.start[row])}"} for row in range(len(final))]
+    def _write_finals(self, planned: dict[str, SymbolUpdate]) -> None:
+        """Lake first, then events, then (in commit) the marks: a crash in between repeats work - readers and
+        consumers drop duplicates by symbol and start - but never loses a bar."""
+        finals = {symbol: concat_bars([b.bar for b in u.finals]) for symbol, u in planned.items() if u.finals}
+        if not finals:
+            return
+        self.ports.write_final_bars(finals)
+        events = [
+            bar_to_dict(bars, row) | {"id": f"{symbol}:1m:{int(bars.start[row])}"}
+            for symbol, bars in finals.items()
+            for row in range(len(bars))
+        ]
         self.ports.publish_bar_closed(events)
-        for stored in due:
-            self.ports.store.mark_final(symbol, stored)
-        report.bars_closed += len(due)
-        return events[-1]
+        for symbol, update in planned.items():
+            if update.finals:
+                update.last_bar = bar_to_dict(finals[symbol], len(finals[symbol]) - 1)

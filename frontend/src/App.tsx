@@ -1,0 +1,59 @@
+import { lazy, Suspense, type ReactNode } from "react";
+import { createBrowserRouter, Link, Navigate, RouterProvider, useLocation } from "react-router";
+
+import { useAuth } from "./auth/AuthContext";
+import { DashboardPage } from "./pages/DashboardPage";
+import { LoginPage } from "./pages/LoginPage";
+import { Layout } from "./shell/Layout";
+import { Loading, Panel } from "./ui/components";
+
+// The chart library is only downloaded when the Market page is opened.
+const MarketPage = lazy(() => import("./market/MarketPage"));
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { session } = useAuth();
+  const location = useLocation();
+  if (!session) {
+    return <Navigate to="/login" replace state={{ from: location }} />;
+  }
+  return <>{children}</>;
+}
+
+function NotFound() {
+  const location = useLocation();
+  return (
+    <Panel title="Page not found">
+      <p>
+        There is no page at <code>{location.pathname}</code>. <Link to="/">Back to the dashboard</Link>.
+      </p>
+    </Panel>
+  );
+}
+
+const router = createBrowserRouter([
+  { path: "/login", element: <LoginPage /> },
+  {
+    path: "/",
+    element: (
+      <RequireAuth>
+        <Layout />
+      </RequireAuth>
+    ),
+    children: [
+      { index: true, element: <DashboardPage /> },
+      {
+        path: "market",
+        element: (
+          <Suspense fallback={<Loading what="the market page" />}>
+            <MarketPage />
+          </Suspense>
+        ),
+      },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+]);
+
+export function App() {
+  return <RouterProvider router={router} />;
+}

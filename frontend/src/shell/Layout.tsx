@@ -1,0 +1,62 @@
+import { NavLink, Outlet } from "react-router";
+
+import { useAuth } from "../auth/AuthContext";
+import { RequireGroup, TRADING_GROUPS } from "../auth/RequireGroup";
+import { Badge } from "../ui/components";
+
+const NAV = [
+  { to: "/", label: "Dashboard", end: true },
+  { to: "/market", label: "Market", end: false },
+];
+
+export function Layout() {
+  const { session, config, signOut } = useAuth();
+  const claims = session?.claims;
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          Trade2026
+          <Badge tone="neutral" title="Deployment stage">
+            {config.stage}
+            {config.local ? " · local" : ""}
+          </Badge>
+        </div>
+        <nav className="nav" aria-label="Main">
+          {NAV.map((item) => (
+            <NavLink key={item.to} to={item.to} end={item.end} className={({ isActive }) => (isActive ? "active" : "")}>
+              {item.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="user" data-testid="current-user">
+          <RequireGroup
+            groups={TRADING_GROUPS}
+            fallback={
+              <Badge tone="neutral" title="Your groups allow viewing only">
+                <span data-testid="role-access">read-only</span>
+              </Badge>
+            }
+          >
+            <Badge tone="good" title="Your groups allow trading actions">
+              <span data-testid="role-access">trading enabled</span>
+            </Badge>
+          </RequireGroup>
+          <span className="user-name" data-testid="user-name">
+            {claims?.username}
+          </span>
+          <span className="user-groups" data-testid="user-groups">
+            {claims?.groups.join(", ") || "no group"}
+          </span>
+          <button type="button" className="btn btn-small" onClick={() => signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main className="content">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
