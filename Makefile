@@ -10,12 +10,12 @@ export AWS_SECRET_ACCESS_KEY := testing
 export AWS_DEFAULT_REGION := us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: up test install lint bench openapi deploy build clean frontend
+.PHONY: up test install lint bench openapi deploy build clean frontend browser
 
 up: install frontend ## Run the whole platform on the embedded local cloud (Ctrl-C stops it)
 	$(BIN)/trade2026 up
 
-test: install frontend ## Install and run the whole suite
+test: install frontend browser ## Install and run the whole suite
 	$(BIN)/pytest
 
 install: $(STAMP)
@@ -35,6 +35,13 @@ $(FRONTEND_STAMP): $(shell find frontend -path frontend/node_modules -prune -o -
 	else mkdir -p frontend/dist; fi
 	touch $@
 
+browser: ## Debian's Chromium for the browser tests (playwright-core drives it; no browser download)
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -qq --no-install-recommends chromium >/dev/null || \
+			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; \
+		else echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
 lint: install ## ruff, mypy, cfn-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check layers infra functions tests benchmarks models
@@ -44,7 +51,7 @@ lint: install ## ruff, mypy, cfn-lint
 openapi: install ## Regenerate docs/openapi.json from the handlers
 	$(BIN)/python -m localcloud.openapi > docs/openapi.json
 
-bench: install ## Run the benchmarks (numbers go to docs/benchmarks.md by hand, with the command)
+bench: install ## Run every benchmark and record its numbers in docs/benchmarks.md
 	$(BIN)/python benchmarks/run_all.py
 
 build: install ## sam build (needs the AWS SAM CLI)

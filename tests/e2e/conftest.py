@@ -25,10 +25,6 @@ BUILD_INPUTS = ("src", "index.html", "package.json", "package-lock.json", "vite.
                 "tsconfig.node.json")  # fmt: skip
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "e2e: drives the web UI in a real browser against the local cloud")
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
