@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
-
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import all_symbols, bind_tables, get_latest, get_symbol
 from trade2026.api import create_resolver, current_caller
@@ -94,10 +93,15 @@ def list_symbols() -> SymbolList:
     return SymbolList(
         symbols=[
             SymbolInfo(
-                symbol=s.symbol, name=s.name, asset_class=s.asset_class, source=s.source,
-                synthetic=bool(s.synthetic), datasets=s.datasets or {}, has_ohlc=bool(s.has_ohlc),
+                symbol=s.symbol,
+                name=s.name,
+                asset_class=s.asset_class,
+                source=s.source,
+                synthetic=bool(s.synthetic),
+                datasets=s.datasets or {},
+                has_ohlc=bool(s.has_ohlc),
                 has_volume=bool(s.has_volume),
-            )  # fmt: skip
+            )
             for s in all_symbols()
         ]
     )
@@ -122,8 +126,8 @@ def get_bars(
     end: Annotated[str | None, Query(description="YYYY-MM-DD (inclusive) or ISO-8601 datetime (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
     next_token: Annotated[str | None, Query()] = None,
-    format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",  # noqa: A002 - the API's name
-):  # noqa: ANN201 - JSON, CSV or Parquet: the 200 schema is declared in responses=
+    format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
+):
     current_caller(app)
     meta = _symbol_or_400(symbol)
     if limit > mq.MAX_PAGE[format]:
@@ -144,8 +148,14 @@ def get_bars(
     if format == "parquet":
         body = base64.b64encode(mq.to_parquet(bars, symbol)).decode()
         return Response(200, "application/vnd.apache.parquet", body, headers=headers, compress=False)
-    page = BarPage(symbol=symbol, interval=bars.interval if len(bars) else interval, synthetic=bool(meta.synthetic),
-                   count=len(rows), next_token=token, bars=[Bar(**r) for r in rows])  # fmt: skip
+    page = BarPage(
+        symbol=symbol,
+        interval=bars.interval if len(bars) else interval,
+        synthetic=bool(meta.synthetic),
+        count=len(rows),
+        next_token=token,
+        bars=[Bar(**r) for r in rows],
+    )
     return Response(200, content_types.APPLICATION_JSON, page.model_dump_json(), headers=headers)
 
 

@@ -8,7 +8,6 @@ import time
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from trade2026.adapters import events, queues
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import (
@@ -19,9 +18,9 @@ from trade2026.adapters.marketstate import (
     tick_hashes,
 )
 from trade2026.domain.marketdata import Bars
-from trade2026.services.marketdata_query import iso
 from trade2026.observability import logger, metrics, tracer
 from trade2026.services.ingest import IngestPorts, Normalizer, StreamRecord
+from trade2026.services.marketdata_query import iso
 from trade2026.settings import marketdata_settings
 
 settings = marketdata_settings()
@@ -40,7 +39,9 @@ normalizer = Normalizer(
         store=DynamoMarketStateStore(),
         known_symbols=SymbolCache().get,
         write_final_bars=write_final_bars,
-        publish_bar_closed=lambda bars: events.publish(settings.event_bus_name, "marketdata", "BarClosed", bars),
+        publish_bar_closed=lambda bars: events.publish(
+            settings.event_bus_name, "marketdata", "BarClosed", bars
+        ),
         send_rejects=lambda rejects: queues.send_all(settings.dlq_url, rejects),
         hash_ticks=tick_hashes,
     ),

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
-
 from trade2026.adapters import health
 from trade2026.api import create_resolver, current_caller
 from trade2026.observability import logger, metrics, tracer
@@ -64,7 +63,9 @@ def get_health() -> Response[HealthReport]:
 @app.get("/v1/me", summary="The signed-in caller and their groups")
 def get_me() -> Me:
     caller = current_caller(app)
-    return Me(user_id=caller.user_id, username=caller.username, email=caller.email, groups=sorted(caller.groups))
+    return Me(
+        user_id=caller.user_id, username=caller.username, email=caller.email, groups=sorted(caller.groups)
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -28,7 +28,9 @@ console = Console()
 def _state(state_dir: Path) -> dict[str, Any]:
     path = state_dir / "state.json"
     if not path.exists():
-        console.print("[red]The local cloud is not running here[/] (no .localcloud/state.json): run `make up`.")
+        console.print(
+            "[red]The local cloud is not running here[/] (no .localcloud/state.json): run `make up`."
+        )
         raise typer.Exit(1)
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -50,7 +52,9 @@ def wait_healthy(api_url: str, timeout_s: float) -> dict[str, Any]:
 
 def _print_ready(cloud: LocalCloud, logins: list[Any], seconds: float) -> None:
     cfg = cloud.config
-    console.print(f"\n[bold green]Trade2026 is up[/] (stage {cfg.stage}, healthy {seconds:.1f} s after start)")
+    console.print(
+        f"\n[bold green]Trade2026 is up[/] (stage {cfg.stage}, healthy {seconds:.1f} s after start)"
+    )
     console.print(f"  API      {cfg.api_url}/v1   (health: {cfg.api_url}/v1/health)")
     console.print(f"  Web UI   {cfg.api_url}/")
     console.print(f"  AWS      {cfg.aws_endpoint}   (moto; fake credentials: testing/testing)")
@@ -105,14 +109,18 @@ def up(
             cloud.deploy(path.parent.name.replace("_", "-"), path.resolve())
         from localcloud.demo import create_demo_users
 
-        logins = create_demo_users(cloud.client("cognito-idp"), stack.outputs["UserPoolId"], cloud.config.state_path)
+        logins = create_demo_users(
+            cloud.client("cognito-idp"), stack.outputs["UserPoolId"], cloud.config.state_path
+        )
         wait_healthy(cloud.config.api_url, ready_timeout)
         _print_ready(cloud, logins, time.monotonic() - started)
         if demo_data:
             from localcloud.loader import load_demo_data
 
             load_demo_data(cloud, console)
-        (cloud.config.state_path / "ready").write_text(f"{time.monotonic() - started:.3f}\n", encoding="utf-8")
+        (cloud.config.state_path / "ready").write_text(
+            f"{time.monotonic() - started:.3f}\n", encoding="utf-8"
+        )
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
@@ -193,8 +201,9 @@ def ingest(
     state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud",
 ) -> None:
     """Load market data into the running platform, with a progress bar and a summary."""
-    from localcloud import loader
     from trade2026.errors import BadRequest
+
+    from localcloud import loader
 
     state = _state(state_dir)
     use_fake_aws(state["aws_endpoint"])
@@ -256,7 +265,9 @@ def token(
 
 def _sam(*args: str) -> None:
     if shutil.which("sam") is None:
-        console.print("[red]The AWS SAM CLI is not installed.[/] See docs/deployment.md (pip install aws-sam-cli).")
+        console.print(
+            "[red]The AWS SAM CLI is not installed.[/] See docs/deployment.md (pip install aws-sam-cli)."
+        )
         raise typer.Exit(2)
     raise typer.Exit(subprocess.call(["sam", *args], cwd=ROOT))
 
@@ -268,7 +279,9 @@ def build() -> None:
 
 
 @app.command()
-def deploy(stage: Annotated[str, typer.Option(help="samconfig.toml environment: dev, staging or prod")] = "dev") -> None:
+def deploy(
+    stage: Annotated[str, typer.Option(help="samconfig.toml environment: dev, staging or prod")] = "dev",
+) -> None:
     """`sam deploy --config-env STAGE` to your AWS account (needs real credentials; never run by tests)."""
     if os.environ.get("AWS_ENDPOINT_URL"):
         console.print("[red]AWS_ENDPOINT_URL is set: unset it to deploy to AWS.[/]")

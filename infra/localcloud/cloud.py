@@ -1,12 +1,12 @@
 """The embedded local cloud: moto's server plus the emulators that make template.yaml run on one machine.
 
-    moto server (127.0.0.1:4566)  AWS APIs: DynamoDB, S3, Kinesis, SQS, SNS, EventBridge, Step Functions,
-                                  Cognito, IAM, Glue, SageMaker, CloudWatch ...
-    LambdaRuntime                 the template's handlers in worker processes (no Docker)
-    Gateway (127.0.0.1:8080)      the REST API's routes + Cognito authorizer, and the web UI's files
-    KinesisPoller                 event source mappings with AWS retry/bisect/on-failure semantics
-    EventBridge delivery          rules -> Lambda and Step Functions targets
-    SageMaker executor            training jobs and endpoints run models/<model>/ code
+moto server (127.0.0.1:4566)  AWS APIs: DynamoDB, S3, Kinesis, SQS, SNS, EventBridge, Step Functions,
+                              Cognito, IAM, Glue, SageMaker, CloudWatch ...
+LambdaRuntime                 the template's handlers in worker processes (no Docker)
+Gateway (127.0.0.1:8080)      the REST API's routes + Cognito authorizer, and the web UI's files
+KinesisPoller                 event source mappings with AWS retry/bisect/on-failure semantics
+EventBridge delivery          rules -> Lambda and Step Functions targets
+SageMaker executor            training jobs and endpoints run models/<model>/ code
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ class LocalCloud:
 
     def client(self, service: str) -> Any:
         return boto3.client(
-            service,  # type: ignore[call-overload]
+            service,
             endpoint_url=self.config.aws_endpoint,
             region_name=REGION,
             config=Config(retries={"max_attempts": 2}),

@@ -441,7 +441,7 @@ class _LoggingHandler(WSGIRequestHandler):
 class Gateway:
     """The local API Gateway: start() serves in a background thread until stop()."""
 
-    def __init__(  # noqa: PLR0917 - the positional signature the orchestrator calls
+    def __init__(
         self,
         host: str,
         port: int,

@@ -68,7 +68,7 @@ class Resolver:
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict):
             if len(value) == 1:
-                (key, arg), = value.items()
+                ((key, arg),) = value.items()
                 if key in self._functions:
                     return self._functions[key](arg)
             out = {k: self.resolve(v) for k, v in value.items()}

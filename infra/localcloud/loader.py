@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from trade2026.adapters import marketstate
 from trade2026.adapters.lake import Lake
 
@@ -49,7 +48,9 @@ def load_daily_sources(platform: Platform, sources: list[str], console: Console)
             task = progress.add_task(f"{source}: daily bars", total=None)
 
             def report(symbol: str, done: int, total: int, task: Any = task, source: str = source) -> None:
-                progress.update(task, total=total, completed=done, description=f"{source}: {symbol or 'done'}")
+                progress.update(
+                    task, total=total, completed=done, description=f"{source}: {symbol or 'done'}"
+                )
 
             summary = load_demo_source(platform.lake, source, report)
             totals["symbols"] += len(summary.symbols)
@@ -119,7 +120,9 @@ def replay_synthetic(
         while time.monotonic() < deadline:
             done = sum(marketstate.get_latest(s).watermark_ns >= close_ns for s in symbols)
             progress.update(wait, completed=done)
-            if done == len(symbols) and not any(next(iter(marketstate.open_bars_of(s)), None) for s in symbols):
+            if done == len(symbols) and not any(
+                next(iter(marketstate.open_bars_of(s)), None) for s in symbols
+            ):
                 break
             time.sleep(0.5)
         else:

@@ -76,7 +76,9 @@ def build_openapi(root: Path = ROOT) -> dict[str, Any]:
         for method, path, public in routes:
             operation = schema.get("paths", {}).get(path, {}).get(method.lower())
             if operation is None:
-                raise SystemExit(f"{code_uri}: template routes {method} {path} but the handler has no such route")
+                raise SystemExit(
+                    f"{code_uri}: template routes {method} {path} but the handler has no such route"
+                )
             operation["security"] = [] if public else [{"cognito": []}]
             if not public:
                 operation.setdefault("responses", {})["401"] = {"description": "Missing or invalid token"}

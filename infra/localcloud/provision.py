@@ -23,6 +23,7 @@ from botocore.config import Config
 from localcloud.intrinsics import Resolver, references
 from localcloud.specs import (
     ACCOUNT_ID,
+    FAKE_CREDENTIALS,
     REGION,
     AuthorizerSpec,
     EventSourceMappingSpec,
@@ -66,7 +67,7 @@ class Provisioner:
     def __init__(self, root: Path, endpoint_url: str) -> None:
         self.root = root
         config = Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=60)
-        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        session = boto3.Session(**FAKE_CREDENTIALS, region_name=REGION)
         self._client: Callable[[str], Any] = lambda service: session.client(
             service, endpoint_url=endpoint_url, config=config
         )
@@ -159,7 +160,12 @@ class Provisioner:
                 "ReadCapacityUnits": 5,
                 "WriteCapacityUnits": 5,
             }
-        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification", "SSESpecification"):
+        for key in (
+            "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes",
+            "StreamSpecification",
+            "SSESpecification",
+        ):
             if key in p:
                 args[key] = p[key]
         if "SSESpecification" in args:
@@ -193,7 +199,9 @@ class Provisioner:
         if "VersioningConfiguration" in p:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=p["VersioningConfiguration"])
         if "LifecycleConfiguration" in p:
-            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=p["LifecycleConfiguration"])
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration=p["LifecycleConfiguration"]
+            )
         return name, {
             "Arn": f"arn:aws:s3:::{name}",
             "DomainName": f"{name}.s3.amazonaws.com",
@@ -203,11 +211,19 @@ class Provisioner:
     def _s3_bucket_policy(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:
         document = dict(p["PolicyDocument"])
         # The local cloud speaks plain HTTP on loopback, so TLS-only statements would deny everything.
-        kept = [st for st in document["Statement"] if "aws:SecureTransport" not in json.dumps(st.get("Condition", {}))]
+        kept = [
+            st
+            for st in document["Statement"]
+            if "aws:SecureTransport" not in json.dumps(st.get("Condition", {}))
+        ]
         if len(kept) < len(document["Statement"]):
-            stack.skipped[logical_id] = "TLS-only statements not enforced: the local cloud is plain HTTP on loopback"
+            stack.skipped[logical_id] = (
+                "TLS-only statements not enforced: the local cloud is plain HTTP on loopback"
+            )
         if kept:
-            self._client("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps({**document, "Statement": kept}))
+            self._client("s3").put_bucket_policy(
+                Bucket=p["Bucket"], Policy=json.dumps({**document, "Statement": kept})
+            )
         return p["Bucket"], {}
 
     def _kinesis_stream(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:
@@ -218,7 +234,9 @@ class Provisioner:
             kinesis.create_stream(StreamName=name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
         else:
             kinesis.create_stream(StreamName=name, ShardCount=int(p.get("ShardCount", 1)))
-        kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+        kinesis.get_waiter("stream_exists").wait(
+            StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50}
+        )
         if p.get("RetentionPeriodHours"):
             kinesis.increase_stream_retention_period(
                 StreamName=name, RetentionPeriodHours=int(p["RetentionPeriodHours"])
@@ -228,8 +246,11 @@ class Provisioner:
     def _sqs_queue(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:
         name = p.get("QueueName") or _physical_name(stack.name, logical_id, 80)
         attributes = {
-            key: json.dumps(value) if isinstance(value, dict) else str(value).lower()
-            if isinstance(value, bool) else str(value)
+            key: json.dumps(value)
+            if isinstance(value, dict)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
             for key, value in p.items()
             if key not in ("QueueName", "Tags")
         }
@@ -260,8 +281,21 @@ class Provisioner:
             args["ScheduleExpression"] = p["ScheduleExpression"]
         arn = events.put_rule(**args)["RuleArn"]
         targets = [
-            {k: v for k, v in target.items() if k in ("Id", "Arn", "Input", "InputPath", "InputTransformer",
-                                                       "RoleArn", "DeadLetterConfig", "RetryPolicy")}
+            {
+                k: v
+                for k, v in target.items()
+                if k
+                in (
+                    "Id",
+                    "Arn",
+                    "Input",
+                    "InputPath",
+                    "InputTransformer",
+                    "RoleArn",
+                    "DeadLetterConfig",
+                    "RetryPolicy",
+                )
+            }
             for target in p.get("Targets", [])
         ]
         if targets:
@@ -282,7 +316,9 @@ class Provisioner:
             # SAM's policy templates omit Version (IAM then assumes 2008-10-17); moto insists on one.
             policy["PolicyDocument"].setdefault("Version", "2012-10-17")
             iam.put_role_policy(
-                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"])
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=json.dumps(policy["PolicyDocument"]),
             )
         return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
 
@@ -323,8 +359,11 @@ class Provisioner:
             stack.skipped[logical_id] = f"event source {source} is not emulated (only Kinesis)"
             return logical_id, {}
         on_failure = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-        function = str(p["FunctionName"]).rsplit(":", 1)[-1] if ":function:" not in str(p["FunctionName"]) \
+        function = (
+            str(p["FunctionName"]).rsplit(":", 1)[-1]
+            if ":function:" not in str(p["FunctionName"])
             else str(p["FunctionName"]).split(":function:", 1)[1].split(":", 1)[0]
+        )
         stack.event_source_mappings.append(
             EventSourceMappingSpec(
                 function_name=function,
@@ -333,7 +372,8 @@ class Provisioner:
                 batch_size=int(p.get("BatchSize", 100)),
                 batching_window_s=int(p.get("MaximumBatchingWindowInSeconds", 0)),
                 starting_position=p.get("StartingPosition", "LATEST"),
-                report_batch_item_failures="ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or []),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in (p.get("FunctionResponseTypes") or []),
                 maximum_retry_attempts=int(p.get("MaximumRetryAttempts", -1)),
                 bisect_on_error=bool(p.get("BisectBatchOnFunctionError", False)),
                 on_failure_destination=on_failure,
@@ -377,7 +417,9 @@ class Provisioner:
         for path, methods in (body.get("paths") or {}).items():
             for method, operation in methods.items():
                 integration = operation.get("x-amazon-apigateway-integration") or {}
-                match = re.search(r"functions/(arn:aws:lambda:[^/]+)/invocations", str(integration.get("uri", "")))
+                match = re.search(
+                    r"functions/(arn:aws:lambda:[^/]+)/invocations", str(integration.get("uri", ""))
+                )
                 if match is None:
                     continue
                 security = [name for req in operation.get("security", []) for name in req]
@@ -397,8 +439,15 @@ class Provisioner:
     def _user_pool(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:
         name = p.get("UserPoolName") or _physical_name(stack.name, logical_id, 128)
         args: dict[str, Any] = {"PoolName": name}
-        for key in ("Policies", "AutoVerifiedAttributes", "UsernameAttributes", "UsernameConfiguration",
-                    "AdminCreateUserConfig", "Schema", "DeletionProtection"):
+        for key in (
+            "Policies",
+            "AutoVerifiedAttributes",
+            "UsernameAttributes",
+            "UsernameConfiguration",
+            "AdminCreateUserConfig",
+            "Schema",
+            "DeletionProtection",
+        ):
             if key in p:
                 args[key] = p[key]
         pool = self._client("cognito-idp").create_user_pool(**args)["UserPool"]
@@ -411,10 +460,22 @@ class Provisioner:
         }
 
     def _user_pool_client(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:
-        args = {k: v for k, v in p.items() if k in ("UserPoolId", "ClientName", "GenerateSecret",
-                                                      "ExplicitAuthFlows", "PreventUserExistenceErrors",
-                                                      "AccessTokenValidity", "IdTokenValidity",
-                                                      "RefreshTokenValidity", "TokenValidityUnits")}
+        args = {
+            k: v
+            for k, v in p.items()
+            if k
+            in (
+                "UserPoolId",
+                "ClientName",
+                "GenerateSecret",
+                "ExplicitAuthFlows",
+                "PreventUserExistenceErrors",
+                "AccessTokenValidity",
+                "IdTokenValidity",
+                "RefreshTokenValidity",
+                "TokenValidityUnits",
+            )
+        }
         args.setdefault("ClientName", _physical_name(stack.name, logical_id, 128))
         client = self._client("cognito-idp").create_user_pool_client(**args)["UserPoolClient"]
         return client["ClientId"], {"ClientId": client["ClientId"]}

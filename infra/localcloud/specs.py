@@ -12,6 +12,8 @@ from typing import Any
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+# The local cloud's only credentials: fake, so that no SDK ever looks for real ones (or probes metadata).
+FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 @dataclass(frozen=True)

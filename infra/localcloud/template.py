@@ -9,13 +9,14 @@ translator, and :func:`local_path` maps them back.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import yaml
 
-from localcloud.specs import REGION
+from localcloud.specs import FAKE_CREDENTIALS, REGION
 
 LOCAL_CODE_BUCKET = "trade2026-local-code"
 _SHORT_FORMS = (
@@ -37,7 +38,7 @@ class _CfnLoader(yaml.SafeLoader):
     """YAML loader that understands CloudFormation short forms (!Ref, !Sub, ...)."""
 
 
-def _construct_short_form(name: str):  # type: ignore[no-untyped-def]
+def _construct_short_form(name: str) -> Callable[[yaml.SafeLoader, yaml.Node], dict[str, Any]]:
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
         if isinstance(node, yaml.ScalarNode):
             value: Any = loader.construct_scalar(node)
@@ -46,7 +47,7 @@ def _construct_short_form(name: str):  # type: ignore[no-untyped-def]
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            value = loader.construct_mapping(node, deep=True)
         key = name if name in ("Ref", "Condition") else f"Fn::{name}"
         return {key: value}
 
@@ -84,7 +85,7 @@ def translate(template: dict[str, Any], parameters: dict[str, str] | None = None
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    session = boto3.Session(**FAKE_CREDENTIALS, region_name=REGION)
     translator = Translator(managed_policy_map=None, sam_parser=Parser(), boto_session=session)
     try:
         return translator.translate(
@@ -104,7 +105,7 @@ def local_path(root: Path, bucket: object, key: object) -> Path | None:
     return root / key
 
 
-class _Placeholders(dict):  # type: ignore[type-arg]
+class _Placeholders(dict[str, object]):
     """Ref/GetAtt of any resource resolve to a readable placeholder ("<LogicalId>", "<LogicalId.Arn>")."""
 
     def __init__(self, attribute: bool) -> None:
@@ -120,7 +121,7 @@ class _Placeholders(dict):  # type: ignore[type-arg]
         return f"<{key}>"
 
 
-class _AttributePlaceholders(dict):  # type: ignore[type-arg]
+class _AttributePlaceholders(dict[str, str]):
     def __init__(self, logical_id: str) -> None:
         super().__init__()
         self._logical_id = logical_id
@@ -129,7 +130,9 @@ class _AttributePlaceholders(dict):  # type: ignore[type-arg]
         return f"<{self._logical_id}.{attribute}>"
 
 
-def function_environments(template: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, dict]:
+def function_environments(
+    template: dict[str, Any], parameters: dict[str, str] | None = None
+) -> dict[str, dict]:
     """CodeUri -> the environment a function gets (Globals merged), resources as placeholders.
 
     Lets tools import a handler outside the cloud (OpenAPI generation, import checks) with the same
@@ -140,8 +143,9 @@ def function_environments(template: dict[str, Any], parameters: dict[str, str] |
     cfn = translate(template, parameters)
     params = {name: str(spec.get("Default", "")) for name, spec in (cfn.get("Parameters") or {}).items()}
     params |= parameters or {}
-    resolver = Resolver("local", params, _Placeholders(False), _Placeholders(True), cfn.get("Mappings"),
-                        cfn.get("Conditions"))  # fmt: skip
+    refs: Any = _Placeholders(False)
+    attrs: Any = _Placeholders(True)
+    resolver = Resolver("local", params, refs, attrs, cfn.get("Mappings"), cfn.get("Conditions"))
     environments: dict[str, dict] = {}
     for resource in cfn["Resources"].values():
         if resource["Type"] != "AWS::Lambda::Function":

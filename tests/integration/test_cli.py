@@ -12,13 +12,15 @@ pytestmark = pytest.mark.integration
 def _cli(cloud, *args):
     return subprocess.run(
         [sys.executable, "-m", "localcloud", *args, "--state-dir", str(cloud.state_dir)],
-        capture_output=True, text=True, timeout=120,
+        check=False, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
 
 def test_invoke_runs_a_function_with_a_sample_event(cloud, repo_root):
     # Given the sample health event, When invoked through the CLI, Then the handler answers 200
-    result = _cli(cloud, "invoke", "PlatformFunction", "--event", str(repo_root / "events/platform/get_health.json"))
+    result = _cli(
+        cloud, "invoke", "PlatformFunction", "--event", str(repo_root / "events/platform/get_health.json")
+    )
     assert result.returncode == 0, result.stderr
     response = json.loads(result.stdout)
     assert response["statusCode"] == 200
@@ -26,7 +28,9 @@ def test_invoke_runs_a_function_with_a_sample_event(cloud, repo_root):
 
 
 def test_invoke_refuses_an_unknown_function(cloud, repo_root):
-    result = _cli(cloud, "invoke", "NoSuchFunction", "--event", str(repo_root / "events/platform/get_health.json"))
+    result = _cli(
+        cloud, "invoke", "NoSuchFunction", "--event", str(repo_root / "events/platform/get_health.json")
+    )
     assert result.returncode == 2
     assert "Unknown function" in result.stdout
 

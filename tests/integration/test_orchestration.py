@@ -80,14 +80,18 @@ def test_a_poison_record_goes_to_the_dlq_and_every_good_record_is_delivered_once
     messages = []
     deadline = time.monotonic() + 60
     while not messages and time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
     # Then the DLQ holds the poison record with why it failed, and every good record was counted exactly once
     assert messages, "nothing reached the DLQ"
     failure = json.loads(messages[0]["Body"])
     assert failure["KinesisBatchInfo"]["batchSize"] == 1
     assert "poison" in json.dumps(failure)
     time.sleep(1.0)
-    deliveries = [_ledger(cloud, f"record#{r['id']}").get("deliveries", 0) for r in records if "poison" not in r]
+    deliveries = [
+        _ledger(cloud, f"record#{r['id']}").get("deliveries", 0) for r in records if "poison" not in r
+    ]
     assert deliveries == [1] * 25
 
 

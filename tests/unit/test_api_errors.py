@@ -5,7 +5,6 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
-
 from trade2026.api import create_resolver
 from trade2026.auth import caller_from_claims
 from trade2026.errors import Forbidden, NotFound
@@ -24,7 +23,9 @@ def _app():
         if body.symbol == "GONE":
             raise NotFound("No order GONE")
         if body.symbol == "RACE":
-            raise ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "x"}}, "PutItem")
+            raise ClientError(
+                {"Error": {"Code": "ConditionalCheckFailedException", "Message": "x"}}, "PutItem"
+            )
         if body.symbol == "BUSY":
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "PutItem")
         return body.model_dump()

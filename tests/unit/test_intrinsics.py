@@ -1,5 +1,4 @@
 import pytest
-
 from localcloud.intrinsics import IntrinsicError, Resolver, references
 
 
@@ -38,5 +37,7 @@ def test_unknown_reference_is_a_clear_error(resolver):
 
 
 def test_references_finds_every_dependency():
-    value = {"X": [{"Ref": "A"}, {"Fn::GetAtt": ["B", "Arn"]}, {"Fn::Sub": ["${C.Arn}-${v}", {"v": {"Ref": "D"}}]}]}
+    value = {
+        "X": [{"Ref": "A"}, {"Fn::GetAtt": ["B", "Arn"]}, {"Fn::Sub": ["${C.Arn}-${v}", {"v": {"Ref": "D"}}]}]
+    }
     assert references(value) == {"A", "B", "C", "D"}

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from localcloud.template import function_environments, load_template, translate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +41,9 @@ def test_cfn_lint_reports_nothing():
     # Given the template, When cfn-lint checks it offline, Then it reports no error or warning
     from cfnlint.api import ManualArgs, lint
 
-    matches = lint((ROOT / "template.yaml").read_text(), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    matches = lint(
+        (ROOT / "template.yaml").read_text(), config=ManualArgs(regions=["us-east-1", "eu-west-1"])
+    )
     problems = [str(m) for m in matches if m.rule.id[0] in "EW"]  # I-rules are suggestions
     assert problems == []
 
@@ -51,7 +52,9 @@ def test_sam_translator_turns_it_into_cloudformation(cfn: dict):
     # Given the SAM template, When translated as `sam deploy` does, Then every function has a role and the API a body
     types = {r["Type"] for r in cfn["Resources"].values()}
     assert {"AWS::Lambda::Function", "AWS::IAM::Role", "AWS::ApiGateway::RestApi"} <= types
-    body = next(r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi")["Properties"]["Body"]
+    body = next(r for r in cfn["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi")[
+        "Properties"
+    ]["Body"]
     assert body["paths"]["/v1/health"]["get"]["security"] == [{"NONE": []}]
 
 
@@ -95,7 +98,9 @@ def test_health_checks_every_stateful_resource(sam: dict):
 def test_buckets_are_encrypted_private_and_tls_only(sam: dict):
     # Given every bucket, Then it has default encryption, a full public access block and a TLS-only policy
     resources = sam["Resources"]
-    policies = {r["Properties"]["Bucket"]["Ref"] for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"}
+    policies = {
+        r["Properties"]["Bucket"]["Ref"] for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"
+    }
     for logical_id, r in resources.items():
         if r["Type"] != "AWS::S3::Bucket":
             continue

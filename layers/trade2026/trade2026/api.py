@@ -55,7 +55,9 @@ def create_resolver() -> APIGatewayRestResolver:
     def _validation_error(exc: RequestValidationError) -> Response:
         message, details = _describe_validation_errors(list(exc.errors()))
         status = 400 if message.startswith("Request body is not valid JSON") else 422
-        return error_response(status, "bad_request" if status == 400 else "validation_error", message, details)
+        return error_response(
+            status, "bad_request" if status == 400 else "validation_error", message, details
+        )
 
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(exc: json.JSONDecodeError) -> Response:

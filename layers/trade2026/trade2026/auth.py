@@ -25,7 +25,9 @@ class Caller:
         """403 unless the caller is in one of ``groups`` (admins pass every check)."""
         if self.is_admin or self.groups.intersection(groups):
             return
-        raise Forbidden(f"This action needs one of the groups {sorted(groups)}; you are in {sorted(self.groups)}")
+        raise Forbidden(
+            f"This action needs one of the groups {sorted(groups)}; you are in {sorted(self.groups)}"
+        )
 
 
 def _parse_groups(raw: object) -> frozenset[str]:

@@ -29,7 +29,9 @@ def _s3(name: str) -> str:
 
 
 def _kinesis(name: str) -> str:
-    return str(client("kinesis").describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"])
+    return str(
+        client("kinesis").describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"]
+    )
 
 
 def _sqs(name: str) -> str:
@@ -48,7 +50,9 @@ def _states(arn: str) -> str:
 
 
 def _cognito(pool_id: str) -> str:
-    return str(client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Status", "Enabled"))
+    return str(
+        client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Status", "Enabled")
+    )
 
 
 def _sns(arn: str) -> str:
@@ -75,7 +79,9 @@ def parse_resources(spec: str) -> list[tuple[str, str]]:
     for item in filter(None, (part.strip() for part in spec.split(","))):
         kind, _, name = item.partition("=")
         if kind not in CHECKS or not name:
-            raise ValueError(f"Bad health resource {item!r}: expected kind=name with kind in {sorted(CHECKS)}")
+            raise ValueError(
+                f"Bad health resource {item!r}: expected kind=name with kind in {sorted(CHECKS)}"
+            )
         pairs.append((kind, name))
     return pairs
 

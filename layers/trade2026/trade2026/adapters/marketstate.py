@@ -191,7 +191,8 @@ class DynamoMarketStateStore:
         # The watermark only moves forward, whatever order two writers arrive in.
         LatestModel(symbol_pk(symbol), "LATEST").update(
             actions=actions,
-            condition=LatestModel.watermark_ns.does_not_exist() | (LatestModel.watermark_ns <= update.watermark_ns),
+            condition=LatestModel.watermark_ns.does_not_exist()
+            | (LatestModel.watermark_ns <= update.watermark_ns),
         )
 
     @staticmethod
@@ -207,7 +208,9 @@ class DynamoMarketStateStore:
             expires_at=int(time.time()) + FINAL_BAR_TTL_S if final else None,
             version=stored.version + 1,
         )
-        condition = OpenBarModel.version == stored.version if stored.version else OpenBarModel.pk.does_not_exist()
+        condition = (
+            OpenBarModel.version == stored.version if stored.version else OpenBarModel.pk.does_not_exist()
+        )
         return item, condition
 
     @staticmethod

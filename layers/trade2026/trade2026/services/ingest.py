@@ -105,7 +105,8 @@ def bar_from_dict(interval: str, data: dict[str, Any]) -> Bars:
 
 def _split_controls(records: Sequence[StreamRecord]) -> tuple[list[int], dict[str, int]]:
     """Positions of data records, and the session-close watermark per symbol from control records."""
-    data_positions, closes = [], {}
+    data_positions: list[int] = []
+    closes: dict[str, int] = {}
     for i, record in enumerate(records):
         if _CONTROL_MARK in record.data:
             try:
@@ -173,7 +174,9 @@ class Normalizer:
         trade_minutes = {
             (symbol, minute)
             for symbol, mask in by_symbol.items()
-            for minute in set((ticks.ts[mask & (ticks.kind != KIND_QUOTE)] // NS_PER_MINUTE * NS_PER_MINUTE).tolist())
+            for minute in set(
+                (ticks.ts[mask & (ticks.kind != KIND_QUOTE)] // NS_PER_MINUTE * NS_PER_MINUTE).tolist()
+            )
         }
         stored = self.ports.store.load_bars(sorted(trade_minutes))
         watermarks = self.ports.store.watermarks(symbols)
@@ -189,7 +192,7 @@ class Normalizer:
         for symbol, update in planned.items():
             try:
                 self.ports.store.commit(symbol, update)
-            except Exception as exc:  # noqa: BLE001 - isolate the symbol; Kinesis redelivers from its first record
+            except Exception as exc:
                 report.failed_symbols[symbol] = f"{type(exc).__name__}: {exc}"
                 if by_symbol[symbol].any():
                     first = int(source[by_symbol[symbol]].min())

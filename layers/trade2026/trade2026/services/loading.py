@@ -48,7 +48,8 @@ def register_daily(lake: Lake, symbol: str, name: str, source: str, bars: Bars, 
         source=source,
         synthetic=False,
         datasets=datasets,
-        has_ohlc=not np.allclose(bars.open, bars.close, equal_nan=True) or not np.allclose(bars.high, bars.low),
+        has_ohlc=not np.allclose(bars.open, bars.close, equal_nan=True)
+        or not np.allclose(bars.high, bars.low),
         has_volume=bool(np.isfinite(bars.volume).any()),
     )
     marketstate.set_last_bar(symbol, bar_to_dict(bars, len(bars) - 1))
@@ -69,7 +70,9 @@ def load_demo_source(
         progress(symbol, i, len(symbols))
         one = bars.take(bars.symbol == raw_symbol)
         asset_class = "index" if raw_symbol in INDEX_SYMBOLS else "equity"
-        summary.bars += register_daily(lake, symbol, name, SOURCE_PACKAGES[source], one, asset_class=asset_class)
+        summary.bars += register_daily(
+            lake, symbol, name, SOURCE_PACKAGES[source], one, asset_class=asset_class
+        )
         summary.symbols.append(symbol)
     progress("", len(symbols), len(symbols))
     return summary
@@ -100,12 +103,14 @@ def read_user_file(path: Path) -> dict[str, np.ndarray]:
     for name, aliases in _COLUMN_ALIASES.items():
         found = next((a for a in aliases if a in frame.columns), None)
         if found is None and name in ("date", "close"):
-            raise BadRequest(f"{path.name}: no {name!r} column (columns: {', '.join(map(str, frame.columns))})")
+            raise BadRequest(
+                f"{path.name}: no {name!r} column (columns: {', '.join(map(str, frame.columns))})"
+            )
         if found is not None:
             columns[name] = frame[found].to_numpy()
     try:
-        columns["date"] = pd.to_datetime(columns["date"], utc=True).tz_convert(None).to_numpy().astype(
-            "datetime64[D]"
+        columns["date"] = (
+            pd.to_datetime(columns["date"], utc=True).tz_convert(None).to_numpy().astype("datetime64[D]")
         )
         for name in ("open", "high", "low", "close", "adj_close", "volume"):
             if name in columns:

@@ -74,9 +74,9 @@ def choose_dataset(interval: str, available: Mapping[str, Any]) -> str:
         if dataset not in available:
             continue
         step = _SOURCE_STEP_NS[dataset]
-        if target.kind is not IntervalKind.FIXED or target.step_ns % step == 0:
-            if target.kind is IntervalKind.FIXED or DAY_NS % step == 0:
-                return dataset
+        whole_steps = target.kind is not IntervalKind.FIXED or target.step_ns % step == 0
+        if whole_steps and (target.kind is IntervalKind.FIXED or DAY_NS % step == 0):
+            return dataset
     stored = ", ".join(sorted(available)) or "none"
     raise BadRequest(f"Interval {interval} cannot be built from the stored data ({stored})")
 
@@ -102,7 +102,9 @@ def bars_from_lake(columns: Mapping[str, np.ndarray], symbol: str, dataset: str)
         close=floats("close"),
         volume=floats("volume"),
         notional=floats("notional"),
-        count=zeros if trades is None else np.nan_to_num(np.asarray(trades, dtype=np.float64)).astype(np.int64),
+        count=zeros
+        if trades is None
+        else np.nan_to_num(np.asarray(trades, dtype=np.float64)).astype(np.int64),
         first_ts=start,
         first_seq=zeros,
         last_ts=start,
@@ -135,7 +137,10 @@ def query_bars(
 
 
 def iso(ns: int) -> str:
-    return np.datetime64(int(ns), "ns").astype("datetime64[ms]").item().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return (
+        np.datetime64(int(ns), "ns").astype("datetime64[ms]").item().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        + "Z"
+    )
 
 
 def bar_rows(bars: Bars) -> list[dict[str, Any]]:
