@@ -474,6 +474,8 @@ class Provisioner:
                 "IdTokenValidity",
                 "RefreshTokenValidity",
                 "TokenValidityUnits",
+                "ReadAttributes",
+                "WriteAttributes",
             )
         }
         args.setdefault("ClientName", _physical_name(stack.name, logical_id, 128))

@@ -44,6 +44,7 @@ def test_signed_in_caller_sees_their_identity_and_groups(cloud, trader_token):
     assert response.status_code == 200, response.text
     me = response.json()
     assert me["username"] == cloud.logins["trader"]["username"]
+    assert me["email"] == f"{me['username']}@trade2026.local"
     assert me["groups"] == ["trader"]
 
 
