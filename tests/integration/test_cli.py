@@ -46,3 +46,19 @@ def test_token_prints_a_token_the_api_accepts(cloud):
     result = _cli(cloud, "token", "--user", "demo-viewer")
     assert result.returncode == 0, result.stderr
     assert cloud.get("/v1/me", token=result.stdout.strip()).json()["groups"] == ["viewer"]
+
+
+def test_up_says_clearly_when_a_port_is_taken(repo_root):
+    # Given a port in use, When the platform is started on it, Then it stops at once and names the port
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "localcloud", "up", "--aws-port", str(port), "--no-demo-data"],
+            check=False, capture_output=True, text=True, timeout=60, cwd=repo_root,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert f"Port {port}" in " ".join(result.stdout.split())
