@@ -1,6 +1,5 @@
 """Market data API: symbols, bars (any interval, paginated, JSON/CSV/Parquet) and latest quotes."""
 
-import base64
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -135,8 +134,8 @@ def get_bars(
     query = mq.BarsQuery(
         symbol=symbol,
         interval=interval,
-        start_ns=mq.parse_time(start, end_of_day=False) or 0,
-        end_ns=mq.parse_time(end, end_of_day=True) or 2**62,
+        start_ns=mq.parse_time(start, end_of_day=False, default=mq.EARLIEST_NS),
+        end_ns=mq.parse_time(end, end_of_day=True, default=mq.LATEST_NS),
         limit=limit,
         after_ns=mq.decode_token(next_token),
     )
@@ -146,8 +145,9 @@ def get_bars(
     if format == "csv":
         return Response(200, "text/csv", mq.to_csv(rows), headers=headers)
     if format == "parquet":
-        body = base64.b64encode(mq.to_parquet(bars, symbol)).decode()
-        return Response(200, "application/vnd.apache.parquet", body, headers=headers, compress=False)
+        # bytes: powertools base64-encodes them and sets isBase64Encoded, so API Gateway returns the file
+        parquet = mq.to_parquet(bars, symbol)
+        return Response(200, "application/vnd.apache.parquet", parquet, headers=headers, compress=False)
     page = BarPage(
         symbol=symbol,
         interval=bars.interval if len(bars) else interval,

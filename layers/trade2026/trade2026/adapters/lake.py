@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -27,6 +27,7 @@ BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume", "vwap", "notional
 _FROM_BARS = {"start": "ts", "count": "trades"}  # Bars.to_dict() name -> lake column
 DATASETS = {"bars_1d": "year", "bars_1m": "date"}  # dataset -> its time partition column
 NS_PER_DAY = 86_400 * 1_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @cache
@@ -80,6 +81,20 @@ class Lake:
         )
         return len(frame)
 
+    def replace_symbol(self, dataset: str, symbol: str, bars: Mapping[str, np.ndarray]) -> int:
+        """Make ``bars`` the symbol's whole dataset. The new files are written first, then every older file
+        still there (partitions the new data does not cover) is deleted: readers never see the symbol empty."""
+        before = set(self._symbol_keys(dataset, symbol))
+        written = self.write_bars(dataset, symbol, bars, replace=True)
+        for key in sorted(before & set(self._symbol_keys(dataset, symbol))):
+            client("s3").delete_object(Bucket=self.bucket, Key=key)
+        return written
+
+    def _symbol_keys(self, dataset: str, symbol: str) -> list[str]:
+        prefix = f"{PREFIX}/{dataset}/symbol={symbol}/"
+        pages = client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
     # ------------------------------------------------------------------ reads (pyarrow only)
     def read_bars(self, dataset: str, symbol: str, start_ns: int, end_ns: int) -> dict[str, np.ndarray]:
         """Bars of ``symbol`` with start_ns <= ts <= end_ns, sorted by ts, duplicates dropped."""
@@ -107,7 +122,7 @@ class Lake:
 
     def _partition_keys(self, dataset: str, symbol: str, start_ns: int, end_ns: int) -> list[str]:
         part = DATASETS[dataset]
-        first, last = (datetime.fromtimestamp(ns / 1e9, UTC) for ns in (max(start_ns, 0), max(end_ns, 0)))
+        first, last = (_EPOCH + timedelta(microseconds=ns // 1000) for ns in (start_ns, end_ns))
         low, high = (
             (str(first.year), str(last.year))
             if part == "year"

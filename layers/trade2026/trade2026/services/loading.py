@@ -37,7 +37,7 @@ def _dataset_info(bars: Bars) -> dict[str, Any]:
 
 def register_daily(lake: Lake, symbol: str, name: str, source: str, bars: Bars, *, asset_class: str) -> int:
     """Replace the symbol's daily bars in the lake and (re)register it with its latest bar."""
-    written = lake.write_bars("bars_1d", symbol, bars.to_dict(), replace=True)
+    written = lake.replace_symbol("bars_1d", symbol, bars.to_dict())
     existing = marketstate.get_symbol(symbol)
     datasets = dict(existing.datasets or {}) if existing else {}
     datasets["bars_1d"] = _dataset_info(bars)

@@ -20,6 +20,8 @@ from trade2026.errors import BadRequest
 
 MAX_PAGE = {"json": 10_000, "csv": 50_000, "parquet": 50_000}
 _SOURCE_STEP_NS = {"bars_1d": DAY_NS, "bars_1m": NS_PER_MINUTE}
+# Requested ranges are clamped to what int64 nanoseconds (and bucket arithmetic on them) hold: ~1823..2116.
+EARLIEST_NS, LATEST_NS = -(2**62), 2**62
 OUTPUT_COLUMNS = ("ts", "open", "high", "low", "close", "volume", "vwap", "trades", "adj_close")
 
 
@@ -33,10 +35,15 @@ class BarsQuery:
     after_ns: int | None  # from next_token: bars strictly after this start
 
 
-def parse_time(text: str | None, *, end_of_day: bool) -> int | None:
-    """ISO date (2018-12-31) or datetime (2018-12-31T15:30:00Z) -> epoch ns UTC; None passes through."""
+def parse_time(text: str | None, *, end_of_day: bool, default: int) -> int:
+    """ISO date (2018-12-31) or datetime (2018-12-31T15:30:00Z) -> epoch ns UTC, clamped to EARLIEST_NS..LATEST_NS;
+    ``default`` when absent."""
     if text is None or text == "":
-        return None
+        return default
+    return min(max(_parse_ns(text, end_of_day=end_of_day), EARLIEST_NS), LATEST_NS)
+
+
+def _parse_ns(text: str, *, end_of_day: bool) -> int:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
@@ -121,7 +128,8 @@ def query_bars(
         raise BadRequest("start is after end")
     dataset = choose_dataset(query.interval, datasets)
     target = parse_interval(query.interval)
-    # Read whole target buckets so that the first and last resampled bars are complete.
+    # Read from the start of the first target bucket so that it is complete; the last bucket holds data up to
+    # `end` only (a partial bar, never data after `end`).
     read_start = int(target.bucket_start(np.array([query.start_ns]))[0])
     bars = bars_from_lake(read(dataset, read_start, query.end_ns), query.symbol, dataset)
     if target.text != bars.interval:
