@@ -26,3 +26,22 @@ def marketdata_settings() -> MarketDataSettings:
     import os
 
     return MarketDataSettings.model_validate(dict(os.environ))
+
+
+class ResearchSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    stage: str = Field("dev", alias="STAGE")
+    backtests_table: str = Field(alias="BACKTESTS_TABLE")
+    symbols_table: str = Field(alias="SYMBOLS_TABLE")
+    market_state_table: str = Field(alias="MARKET_STATE_TABLE")
+    lake_bucket: str = Field(alias="LAKE_BUCKET")
+    lake_database: str = Field(alias="LAKE_DATABASE")
+    sweep_state_machine_arn: str = Field("", alias="SWEEP_STATE_MACHINE_ARN")
+
+
+@cache
+def research_settings() -> ResearchSettings:
+    import os
+
+    return ResearchSettings.model_validate(dict(os.environ))
