@@ -96,7 +96,7 @@ def list_runs(owner: str, limit: int = 50) -> Iterator[RunModel]:
 
 
 def set_status(run: RunModel, status: str, **fields: Any) -> None:
-    actions = [RunModel.status.set(status)]
+    actions: list[Any] = [RunModel.status.set(status)]
     actions += [getattr(RunModel, name).set(value) for name, value in fields.items()]
     run.update(actions=actions)
 
@@ -127,7 +127,7 @@ def get_json(bucket: str, key: str) -> Any:
 
 def put_arrays(bucket: str, key: str, **arrays: np.ndarray) -> None:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     client("s3").put_object(Bucket=bucket, Key=f"{PREFIX}/{key}", Body=buffer.getvalue())
 
 

@@ -138,7 +138,9 @@ def _signals(spec: MarketSpec, prices: Prices, params: Mapping[str, Any]) -> Sig
 def _run(prices: Prices, signals: Signals, config: BacktestConfig) -> BacktestResult:
     try:
         if signals.kind == "target_weights":
-            return backtest_weights(prices.close, signals.target_weights, config, open=prices.open)
+            # NaN between rebalance bars: no order there (a monthly strategy trades monthly).
+            return backtest_weights(prices.close, signals.rebalance_weights(), config, open=prices.open)
+        assert signals.entries is not None and signals.exits is not None
         return backtest_signals(
             prices.close, signals.entries, signals.exits, config,
             open=prices.open, high=prices.high, low=prices.low,
@@ -260,8 +262,8 @@ def run_chunk(
     signals = [_signals(request, prices, params) for params in configs]
     if signals and signals[0].kind == "entries_exits":
         # One batched engine call: every configuration is a column over the same close.
-        entries = np.column_stack([s.entries for s in signals])
-        exits = np.column_stack([s.exits for s in signals])
+        entries = np.column_stack([np.asarray(s.entries) for s in signals])
+        exits = np.column_stack([np.asarray(s.exits) for s in signals])
         result = backtest_signals(
             prices.close, entries, exits, config, open=prices.open, high=prices.high, low=prices.low
         )
