@@ -7,6 +7,7 @@ comparison on real data is in test_backtest_vs_vectorbt.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +17,8 @@ from trade2026.domain.backtest import (
     BacktestConfig,
     BacktestConfigError,
     BacktestResult,
+    Direction,
+    Fill,
     Sizing,
     backtest_signals,
     backtest_weights,
@@ -132,8 +135,9 @@ def test_an_entry_and_an_exit_on_the_same_bar_cancel() -> None:
     # Given entry and exit both on bar 1
     close = np.array([10.0, 11.0, 12.0])
     # When backtested in each direction
-    for direction in ("long_only", "long_short", "short_only"):
-        result = backtest_signals(close, flags(3, 1), flags(3, 1), BacktestConfig(direction=direction))  # type: ignore[arg-type]
+    directions: tuple[Direction, ...] = ("long_only", "long_short", "short_only")
+    for direction in directions:
+        result = backtest_signals(close, flags(3, 1), flags(3, 1), BacktestConfig(direction=direction))
         # Then nothing trades
         assert result.order_count == 0 and (result.equity == 100_000.0).all()
 
@@ -189,8 +193,9 @@ def test_no_order_ever_fills_before_its_signal_bar() -> None:
     # Given sparse SYNTHETIC signals, long-short, with both fill timings
     bars, (entries, exits) = random_bars(300, seed=5), random_signals(300, seed=6, rate=0.05)
     signal_bars = np.flatnonzero(entries | exits)
-    for fill, lag in (("close", 0), ("next_open", 1)):
-        config = BacktestConfig(direction="long_short", fill=fill)  # type: ignore[arg-type]
+    timings: tuple[tuple[Fill, int], ...] = (("close", 0), ("next_open", 1))
+    for fill, lag in timings:
+        config = BacktestConfig(direction="long_short", fill=fill)
         result = backtest_signals(bars["close"], entries, exits, config, open=bars["open"])
         # Then every order sits exactly `lag` bars after a signal bar (none earlier)
         assert np.isin(result.orders.bar - lag, signal_bars).all() and result.order_count > 5
@@ -225,8 +230,8 @@ def test_stops_fill_at_the_level_or_at_a_gapping_open(
 ) -> None:
     # Given an entry at the close of bar 0 (100), a 5% stop-loss, a 10% take-profit, slippage 10 bps
     bars = _stop_bars(bar1)
-    direction = "long_only" if side > 0 else "short_only"
-    config = BacktestConfig(direction=direction, stop_loss=0.05, take_profit=0.10, slippage_bps=10)  # type: ignore[arg-type]
+    direction: Direction = "long_only" if side > 0 else "short_only"
+    config = BacktestConfig(direction=direction, stop_loss=0.05, take_profit=0.10, slippage_bps=10)
     # When bar 1 trades through the range given
     result = backtest_signals(bars["close"], flags(3, 0), flags(3), config, **_ohlc(bars))
     # Then the position is closed on bar 1 at the level (relative to the slipped entry fill) or at the
@@ -348,7 +353,7 @@ def test_a_batched_call_equals_one_call_per_column_including_per_column_settings
         np.testing.assert_array_equal(batched.equity[:, column], alone.equity)
         np.testing.assert_array_equal(batched.positions[:, column], alone.positions)
         assert batched.trades.for_column(column).pnl.tolist() == alone.trades.pnl.tolist()
-    assert batched.order_count.tolist() == [np.sum(batched.orders.column == c) for c in range(5)]
+    assert np.asarray(batched.order_count).tolist() == [np.sum(batched.orders.column == c) for c in range(5)]
 
 
 ACCOUNTING_CONFIGS = [
@@ -422,7 +427,11 @@ def test_rebalancing_reaches_the_target_weights_after_costs() -> None:
     rebalance_bars = np.arange(0, n, 21)
     weights[rebalance_bars] = rng.uniform(-0.6, 0.6, (len(rebalance_bars), 4))
     config = BacktestConfig(fees_bps=10, fixed_fee=5.0, slippage_bps=5, direction="long_short")
-    for fill, lag, prices in (("close", 0, bars["close"]), ("next_open", 1, bars["open"])):
+    timings: tuple[tuple[Fill, int, np.ndarray], ...] = (
+        ("close", 0, bars["close"]),
+        ("next_open", 1, bars["open"]),
+    )
+    for fill, lag, prices in timings:
         # When backtested with this fill timing
         result = backtest_weights(bars["close"], weights, replace(config, fill=fill), open=bars["open"])
         # Then orders happen only on rebalance bars, and right after each fill the weights equal the targets
@@ -472,10 +481,12 @@ def test_weights_respect_the_direction_and_allow_leverage() -> None:
         (lambda: backtest_weights(np.ones((5, 2)), np.ones(5)), "must have the shape of close"),
     ],
 )  # fmt: skip
-def test_bad_settings_and_inputs_raise_a_config_error_saying_why(make: object, message: str) -> None:
+def test_bad_settings_and_inputs_raise_a_config_error_saying_why(
+    make: Callable[[], object], message: str
+) -> None:
     # Given an invalid setting or input / When used / Then a BacktestConfigError (a ValueError) names it
     with pytest.raises(BacktestConfigError, match=message):
-        make()  # type: ignore[operator]
+        make()
     assert issubclass(BacktestConfigError, ValueError)
 
 

@@ -26,7 +26,14 @@ import numpy as np
 import pytest
 import vectorbt as vbt
 from trade2026.adapters.demo_data import load_daily
-from trade2026.domain.backtest import EXIT_REASONS, BacktestConfig, BacktestResult, Sizing, backtest_signals
+from trade2026.domain.backtest import (
+    EXIT_REASONS,
+    BacktestConfig,
+    BacktestResult,
+    Direction,
+    Sizing,
+    backtest_signals,
+)
 
 INIT_CASH = 100_000.0
 TOLERANCE = 1e-9
@@ -154,10 +161,10 @@ def test_close_fills_equal_vectorbt(sp500: dict[str, np.ndarray], case: str) -> 
 
 @pytest.mark.parametrize("direction", ["long_only", "long_short"])
 def test_next_open_fills_equal_vectorbt_with_shifted_signals_and_open_prices(
-    sp500: dict[str, np.ndarray], direction: str
+    sp500: dict[str, np.ndarray], direction: Direction
 ) -> None:
     # Given signals at bar t that trade at the open of t + 1 (fees 0.1%)
-    config = BacktestConfig(init_cash=INIT_CASH, fees_bps=10, fill="next_open", direction=direction)  # type: ignore[arg-type]
+    config = BacktestConfig(init_cash=INIT_CASH, fees_bps=10, fill="next_open", direction=direction)
     # When trade2026 runs them, and vectorbt runs them moved one bar later at price=open
     ours = backtest_signals(sp500["close"], sp500["entries"], sp500["exits"], config, open=sp500["open"])
     theirs = vbt.Portfolio.from_signals(
@@ -177,10 +184,10 @@ def test_next_open_fills_equal_vectorbt_with_shifted_signals_and_open_prices(
 
 
 @pytest.mark.parametrize("direction", ["long_only", "long_short"])
-def test_stops_on_high_low_equal_vectorbt(sp500: dict[str, np.ndarray], direction: str) -> None:
+def test_stops_on_high_low_equal_vectorbt(sp500: dict[str, np.ndarray], direction: Direction) -> None:
     # Given a 3% stop-loss and a 6% take-profit checked on the bars' open/high/low, slippage 5 bps
     config = BacktestConfig(
-        init_cash=INIT_CASH, fees_bps=10, slippage_bps=5, direction=direction,  # type: ignore[arg-type]
+        init_cash=INIT_CASH, fees_bps=10, slippage_bps=5, direction=direction,
         stop_loss=0.03, take_profit=0.06,
     )  # fmt: skip
     bars = {name: sp500[name] for name in ("open", "high", "low")}

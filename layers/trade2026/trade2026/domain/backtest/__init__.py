@@ -5,7 +5,14 @@ vectorbt settings the engine reproduces; ``config`` for costs, direction and siz
 trade list's definitions.
 """
 
-from trade2026.domain.backtest.config import BacktestConfig, BacktestConfigError, Sizing
+from trade2026.domain.backtest.config import (
+    BacktestConfig,
+    BacktestConfigError,
+    Direction,
+    Fill,
+    Sizing,
+    StopTrigger,
+)
 from trade2026.domain.backtest.engine import (
     BacktestResult,
     backtest_signals,
@@ -19,8 +26,11 @@ __all__ = [
     "BacktestConfig",
     "BacktestConfigError",
     "BacktestResult",
+    "Direction",
+    "Fill",
     "Orders",
     "Sizing",
+    "StopTrigger",
     "Trades",
     "backtest_signals",
     "backtest_weights",

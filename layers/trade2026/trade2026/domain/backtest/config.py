@@ -183,7 +183,7 @@ def _per_column(
         raise BacktestConfigError(f"{name} must be >= {minimum}, got {value}")
     if positive and np.any(present <= 0):
         raise BacktestConfigError(f"{name} must be > 0, got {value}")
-    return np.ascontiguousarray(np.broadcast_to(array, (columns,)), dtype=np.float64)
+    return np.array(np.broadcast_to(array, (columns,)), dtype=np.float64)  # a writable copy: see engine
 
 
 def _check_number(name: str, value: float, *, minimum: float | None, positive: bool, optional: bool) -> None:

@@ -22,11 +22,12 @@ Timing - no look-ahead by construction:
 
 Stops (signals only): ``stop_loss``/``take_profit`` are fractions of the entry FILL price (after slippage).
 They rest from the bar AFTER the entry bar on. ``stop_trigger="high_low"``: checked against each bar's
-open/high/low; a bar that opens through the level fills at the OPEN (a gap fills worse than the stop), a
-level inside [low, high] fills at the level; the stop-loss is checked first (if both were touched in one
-bar, the worse outcome is assumed); slippage applies to the stop's fill (a stop becomes a market order).
-Without open/high/low the bar's range is its close. ``stop_trigger="close"``: the close crossing the level
-acts as an exit signal on that bar, filled like any signal. A stop exit closes the position only.
+open/high/low; a bar that opens through the level fills at the OPEN (a gap: worse than a stop-loss level,
+better than a take-profit level), a level inside [low, high] fills at the level; the stop-loss is checked
+first (if both were touched in one bar, the worse outcome is assumed); slippage applies to the stop's fill
+(a stop becomes a market order). Without open/high/low the bar's range is its close.
+``stop_trigger="close"``: the close crossing the level acts as an exit signal on that bar, filled like any
+signal. A stop exit closes the position only.
 
 Signals: an entry and an exit on the same bar cancel. ``long_only``: entry opens long, exit closes;
 ``short_only``: entry opens short, exit covers; ``long_short``: entry goes long and exit goes short,
@@ -223,7 +224,7 @@ def backtest_weights(
     """
     close2d = _prices("close", close)
     n_bars, n_assets = close2d.shape
-    weights2d = np.ascontiguousarray(np.asarray(weights, dtype=np.float64).reshape(n_bars, -1))
+    weights2d = _for_kernel(np.asarray(weights, dtype=np.float64).reshape(n_bars, -1))
     if weights2d.shape != close2d.shape:
         raise BacktestConfigError(
             f"weights {np.shape(weights)} must have the shape of close {np.shape(close)}"
@@ -266,14 +267,14 @@ def _prices(name: str, values: npt.ArrayLike) -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
     if array.ndim not in (1, 2) or array.shape[0] == 0:
         raise BacktestConfigError(f"{name} must be (T,) or (T, N) with T >= 1, got shape {array.shape}")
-    return np.ascontiguousarray(array.reshape(array.shape[0], -1))
+    return _for_kernel(array.reshape(array.shape[0], -1))
 
 
 def _same_shape(name: str, values: npt.ArrayLike, close2d: FloatArray) -> FloatArray:
     array = np.asarray(values, dtype=np.float64)
     if array.size != close2d.size or array.shape[0] != close2d.shape[0]:
         raise BacktestConfigError(f"{name} {array.shape} must have the shape of close")
-    return np.ascontiguousarray(array.reshape(close2d.shape))
+    return _for_kernel(array.reshape(close2d.shape))
 
 
 def _column_major(
@@ -287,7 +288,13 @@ def _column_major(
     if array.ndim not in (1, 2) or array.shape[0] == 0 or (n_bars is not None and array.shape[0] != n_bars):
         expected = "T >= 1" if n_bars is None else f"T = {n_bars}"
         raise BacktestConfigError(f"{name} must be (T,) or (T, N) with {expected}, got shape {array.shape}")
-    return array.reshape(1, -1) if array.ndim == 1 else np.ascontiguousarray(array.T)
+    return _for_kernel(array.reshape(1, -1) if array.ndim == 1 else array.T)
+
+
+def _for_kernel(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """C-contiguous and writable (copied only if not): numba compiles, and caches, one specialization per
+    layout and read-only flag, so every call must hand the kernels the same kind of array."""
+    return np.require(array, requirements=("C_CONTIGUOUS", "WRITEABLE"))
 
 
 def _signal_count(signals_cm: npt.NDArray[np.bool_], n_columns: int) -> int:

@@ -173,7 +173,7 @@ def _decide(direction: int, position: float, entry: bool, exit_: bool) -> int:
     """The target side a bar's signals ask for, given the position (NO_ACTION when nothing changes).
 
     An entry and an exit on the same bar cancel (vectorbt's ``upon_*_conflict='ignore'``)."""
-    if entry and exit_:
+    if entry == exit_:
         return NO_ACTION
     if direction == LONG_ONLY:
         if entry:
