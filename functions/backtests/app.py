@@ -16,10 +16,11 @@ from trade2026.adapters.aws import client
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import bind_tables
 from trade2026.api import create_resolver, current_caller
+from trade2026.domain.strategies import describe_strategies
 from trade2026.errors import Conflict, NotFound
 from trade2026.observability import logger, metrics, tracer
 from trade2026.services import research
-from trade2026.services.research_models import BacktestRequest, SweepRequest
+from trade2026.services.research_models import BacktestRequest, SweepRequest, WalkForwardRequest
 from trade2026.settings import research_settings
 
 settings = research_settings()
@@ -72,6 +73,20 @@ def create_backtest(body: BacktestRequest) -> dict[str, Any]:
     store.put_json(settings.lake_bucket, f"backtests/{run_id}.json", result)
     store.create_run("backtest", run_id, caller.user_id, body.model_dump(), summary=result["metrics"])
     return {"id": run_id, **result}
+
+
+@app.get("/v1/backtests/strategies", summary="The built-in strategies and their parameters")
+def list_strategies() -> dict[str, Any]:
+    current_caller(app)
+    return {"strategies": describe_strategies()}
+
+
+@app.post(
+    "/v1/backtests/walkforward", summary="Walk-forward analysis: optimize in sample, stitch out of sample"
+)
+def run_walk_forward(body: WalkForwardRequest) -> dict[str, Any]:
+    current_caller(app).require_any("trader")
+    return research.run_walk_forward(body, research.lake_bar_reader(lake, body))
 
 
 @app.get("/v1/backtests", summary="The caller's backtests and sweeps, newest first")

@@ -124,3 +124,33 @@ def test_the_sweep_state_machine_uses_a_distributed_map(repo_root):
     processor = definition["States"]["RunChunks"]["ItemProcessor"]["ProcessorConfig"]
     assert processor["Mode"] == "DISTRIBUTED"
     assert np.isfinite(definition["States"]["RunChunks"]["MaxConcurrency"])
+
+
+def test_the_strategy_catalogue_lists_every_built_in_strategy(cloud, trader_token):
+    names = {s["name"] for s in cloud.get("/v1/backtests/strategies", trader_token).json()["strategies"]}
+    assert names == {"ma_crossover", "rsi_mean_reversion", "bollinger_breakout", "ts_momentum",
+                     "cross_sectional_momentum"}  # fmt: skip
+
+
+def test_walk_forward_stitches_out_of_sample_years_chosen_in_sample(cloud, trader_token, sp500):
+    # Given 3-year training and 1-year test windows over 1999-2018
+    request = {
+        "strategy": "ma_crossover", "symbols": ["SP500"], "fees_bps": 10,
+        "grid": {"fast": [5, 10, 20], "slow": [50, 100, 200]}, "train_bars": 756, "test_bars": 252,
+    }  # fmt: skip
+    response = cloud.post("/v1/backtests/walkforward", trader_token, json=request)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    folds = body["folds"]
+    # Then folds roll by a year, every test window starts after its training window, and the stitched
+    # out-of-sample series covers exactly the test windows
+    assert len(folds) == (5031 - 756) // 252
+    for fold in folds:
+        assert fold["train"][1] < fold["test"][0]
+        assert fold["chosen"]["fast"] < fold["chosen"]["slow"]
+    assert len(body["oos_series"]["dates"]) == 252 * len(folds)
+    assert body["oos_series"]["dates"][0] == folds[0]["test"][0]
+    # And a window longer than the data is a clear 400
+    too_long = cloud.post("/v1/backtests/walkforward", trader_token, json=request | {"train_bars": 6000})
+    assert too_long.status_code == 400
+    assert "fold" in too_long.json()["message"] or "longer" in too_long.json()["message"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from trade2026.domain import metrics
+from trade2026.domain import metrics, walkforward
 from trade2026.domain.backtest import (
     BacktestConfig,
     BacktestConfigError,
@@ -28,7 +28,7 @@ from trade2026.domain.marketdata.intervals import DAY_NS, IntervalKind
 from trade2026.domain.overfitting import cscv_pbo, deflated_sharpe_of_trials, probabilistic_sharpe_ratio
 from trade2026.domain.strategies import STRATEGIES, Signals, run_strategy, validate_params
 from trade2026.errors import BadRequest
-from trade2026.services.research_models import MAX_SWEEP_CONFIGS, MarketSpec, SweepRequest
+from trade2026.services.research_models import MAX_SWEEP_CONFIGS, MarketSpec, SweepRequest, WalkForwardRequest
 
 MAX_TRADES_SHOWN = 2_000
 ROLLING_SHARPE_WINDOW = {"1d": 126, "1w": 26, "1mo": 12}
@@ -215,9 +215,10 @@ def run_backtest(spec: MarketSpec, params: Mapping[str, Any], read: BarReader) -
 
 
 # ---------------------------------------------------------------------- sweeps
-def sweep_configs(request: SweepRequest) -> list[dict[str, Any]]:
+def sweep_configs(request: SweepRequest | WalkForwardRequest) -> list[dict[str, Any]]:
     """Every configuration of the sweep (grid product or seeded random draws), fixed parameters added."""
-    if request.grid is not None:
+    if isinstance(request, WalkForwardRequest) or request.grid is not None:
+        assert request.grid is not None
         names = sorted(request.grid)
         combos = itertools.product(*(request.grid[name] for name in names))
         configs = [
@@ -239,7 +240,7 @@ def sweep_configs(request: SweepRequest) -> list[dict[str, Any]]:
     return [request.fixed | config for config in configs]
 
 
-def validate_sweep(request: SweepRequest, prices: Prices) -> list[dict[str, Any]]:
+def validate_sweep(request: SweepRequest | WalkForwardRequest, prices: Prices) -> list[dict[str, Any]]:
     """All configurations, each checked against the data: the first invalid one is a 400 naming it."""
     n_assets = 1 if prices.close.ndim == 1 else prices.close.shape[1]
     configs = sweep_configs(request)
@@ -249,13 +250,13 @@ def validate_sweep(request: SweepRequest, prices: Prices) -> list[dict[str, Any]
             checked.append(validate_params(request.strategy, config, len(prices.ts), n_assets=n_assets))
         except ValueError as exc:
             raise BadRequest(f"configuration {i} {config}: {exc}") from None
-    if len(prices.ts) < 2 * request.pbo_blocks:
+    if isinstance(request, SweepRequest) and len(prices.ts) < 2 * request.pbo_blocks:
         raise BadRequest(f"{len(prices.ts)} bars are too few for PBO with {request.pbo_blocks} blocks")
     return checked
 
 
 def run_chunk(
-    request: SweepRequest, prices: Prices, configs: Sequence[Mapping[str, Any]]
+    request: MarketSpec, prices: Prices, configs: Sequence[Mapping[str, Any]]
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """(returns (T, C), one metrics record per configuration) for a chunk of configurations."""
     config = engine_config(request, prices)
@@ -335,3 +336,60 @@ def lake_bar_reader(lake: Any, spec: MarketSpec) -> BarReader:
 
 def plan_chunks(n_configs: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(start, min(start + chunk_size, n_configs)) for start in range(0, n_configs, chunk_size)]
+
+
+def run_walk_forward(request: WalkForwardRequest, read: BarReader) -> dict[str, Any]:
+    """Optimize in sample (Sharpe), trade the winner out of sample, fold after fold; stitch the OOS returns.
+
+    Every configuration is backtested once over the whole range (one batched call); a fold scores the
+    configurations on its training bars and takes the chosen one's returns on its test bars. Signals at a bar
+    use only data up to it, so a test window sees its own past, never its future.
+    """
+    prices = align_prices(request, read)
+    configs = validate_sweep(request, prices)
+    n_bars = len(prices.ts)
+    try:
+        make_folds = walkforward.anchored_folds if request.scheme == "anchored" else walkforward.rolling_folds
+        folds = make_folds(n_bars, request.train_bars, request.test_bars, gap=request.gap)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    if not folds:
+        raise BadRequest(
+            f"no fold fits: {request.train_bars} training + {request.gap} gap + {request.test_bars} test bars "
+            f"exceed the {n_bars} bars of the range"
+        )
+    returns, _records = run_chunk(request, prices, configs)
+    ppy = prices.periods_per_year
+
+    def in_sample(index: int, window: slice) -> float:
+        value = float(metrics.sharpe_ratio(returns[window, index], periods_per_year=ppy))
+        return value if np.isfinite(value) else float("nan")
+
+    result = walkforward.walk_forward(
+        folds, list(range(len(configs))), in_sample, lambda index, window: returns[window, index]
+    )
+    oos = np.asarray(result.oos_returns, dtype=np.float64)
+    oos_ts = prices.ts[np.asarray(result.oos_index)]
+    summary = metrics.performance_summary(oos, ppy).records()[0]
+    days = _iso_days(prices.ts)
+    return {
+        "folds": [
+            {
+                "index": fold.index,
+                "train": [days[fold.train_start], days[fold.train_stop - 1]],
+                "test": [days[fold.test_start], days[fold.test_stop - 1]],
+                "chosen": configs[int(result.chosen[k])],
+                "in_sample_sharpe": _finite(result.scores[k, int(result.chosen[k])]),
+                "out_of_sample_sharpe": _finite(
+                    metrics.sharpe_ratio(result.fold_returns[k], periods_per_year=ppy)
+                ),
+            }
+            for k, fold in enumerate(result.folds)
+        ],
+        "configs": len(configs),
+        "oos_metrics": summary,
+        "oos_series": {
+            "dates": _iso_days(oos_ts),
+            "equity": (request.initial_cash * np.cumprod(1.0 + oos)).round(6).tolist(),
+        },
+    }

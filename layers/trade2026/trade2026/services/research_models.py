@@ -73,3 +73,12 @@ class SweepRequest(MarketSpec):
         if self.pbo_blocks % 2:
             raise ValueError("pbo_blocks must be even")
         return self
+
+
+class WalkForwardRequest(MarketSpec):
+    grid: dict[str, list[ParamValue]] = Field(min_length=1)
+    fixed: dict[str, ParamValue] = Field(default_factory=dict)
+    scheme: Literal["rolling", "anchored"] = "rolling"
+    train_bars: int = Field(ge=20, le=100_000, description="training window (the first one, when anchored)")
+    test_bars: int = Field(ge=5, le=100_000)
+    gap: int = Field(0, ge=0, le=10_000, description="bars skipped between training and test")
