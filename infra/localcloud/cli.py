@@ -198,10 +198,15 @@ def ingest(
     malformed: Annotated[float, typer.Option(help="synthetic: share of malformed records")] = 0.01,
     duplicates: Annotated[float, typer.Option(help="synthetic: share of exact duplicates")] = 0.0,
     minutes: Annotated[int, typer.Option(help="synthetic: length of the replayed session")] = 60,
+    start: Annotated[
+        str | None,
+        typer.Option(help="synthetic: session start, ISO-8601 UTC (default: the session ends a minute ago)"),
+    ] = None,
     state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud",
 ) -> None:
     """Load market data into the running platform, with a progress bar and a summary."""
     from trade2026.errors import BadRequest
+    from trade2026.services.marketdata_query import parse_time
 
     from localcloud import loader
 
@@ -219,6 +224,7 @@ def ingest(
             summary = loader.replay_synthetic(
                 platform, boto3.client("kinesis"), boto3.client("sqs"), console,
                 ticks=ticks, seed=seed, malformed=malformed, duplicates=duplicates, minutes=minutes,
+                start_ns=parse_time(start, end_of_day=False, default=0) or None,
             )  # fmt: skip
         else:
             path = Path(source)

@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from trade2026.domain.marketdata import TickBatch
@@ -52,6 +53,7 @@ class LatestModel(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="LATEST")
     quote = JSONAttribute(null=True)  # {"bid","ask","bid_size","ask_size","ts","venue"}
+    quote_ts = NumberAttribute(null=True)  # quote["ts"], for the condition that keeps the newest quote
     last_bar = JSONAttribute(null=True)  # the last final minute bar
     watermark_ns = NumberAttribute(default=0)
 
@@ -185,7 +187,7 @@ class DynamoMarketStateStore:
                 item.update(actions=actions, condition=condition)
         actions = [LatestModel.watermark_ns.set(update.watermark_ns)]
         if update.quote is not None:
-            actions.append(LatestModel.quote.set(update.quote))
+            _keep_newest_quote(symbol, update.quote)
         if update.last_bar is not None:
             actions.append(LatestModel.last_bar.set(update.last_bar))
         # The watermark only moves forward, whatever order two writers arrive in.
@@ -224,6 +226,18 @@ class DynamoMarketStateStore:
         return item, (actions, OpenBarModel.version == stored.version)
 
 
+def _keep_newest_quote(symbol: str, quote: dict[str, Any]) -> None:
+    """Set the latest quote unless a newer one is stored (a redelivered or repeated old quote changes nothing)."""
+    try:
+        LatestModel(symbol_pk(symbol), "LATEST").update(
+            actions=[LatestModel.quote.set(quote), LatestModel.quote_ts.set(int(quote["ts"]))],
+            condition=LatestModel.quote_ts.does_not_exist() | (LatestModel.quote_ts <= int(quote["ts"])),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
 def _stored(item: OpenBarModel) -> StoredBar:
     return StoredBar(
         bar=bar_from_dict("1m", item.bar),
@@ -237,15 +251,27 @@ def set_last_bar(symbol: str, bar: dict[str, Any]) -> None:
     LatestModel(symbol_pk(symbol), "LATEST").update(actions=[LatestModel.last_bar.set(bar)])
 
 
+_KNOWN_RANGES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 def record_dataset_range(symbol: str, dataset: str, first: str, last: str) -> None:
-    """Widen a symbol's stored range of ``dataset`` (bar counts of streamed data are not kept)."""
+    """Widen a symbol's stored range of ``dataset`` (bar counts of streamed data are not kept).
+
+    A warm process remembers the ranges it wrote, so the usual call (a range already covered) costs nothing.
+    """
+    known = _KNOWN_RANGES.get((symbol, dataset))
+    if known is not None and known[0] <= first and last <= known[1]:
+        return
     item = get_symbol(symbol)
     if item is None:
         return
     datasets = dict(item.datasets or {})
-    known = datasets.get(dataset) or {"first": first, "last": last, "bars": None}
-    datasets[dataset] = {**known, "first": min(known["first"], first), "last": max(known["last"], last)}
-    item.update(actions=[SymbolModel.datasets.set(datasets)])
+    stored = datasets.get(dataset) or {"first": first, "last": last, "bars": None}
+    widened = {**stored, "first": min(stored["first"], first), "last": max(stored["last"], last)}
+    if widened != stored or dataset not in datasets:
+        datasets[dataset] = widened
+        item.update(actions=[SymbolModel.datasets.set(datasets)])
+    _KNOWN_RANGES[(symbol, dataset)] = (widened["first"], widened["last"])
 
 
 def open_bars_of(symbol: str) -> Iterator[OpenBarModel]:

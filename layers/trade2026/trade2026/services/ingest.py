@@ -103,10 +103,11 @@ def bar_from_dict(interval: str, data: dict[str, Any]) -> Bars:
     return Bars(interval, **columns)
 
 
-def _split_controls(records: Sequence[StreamRecord]) -> tuple[list[int], dict[str, int]]:
-    """Positions of data records, and the session-close watermark per symbol from control records."""
+def _split_controls(records: Sequence[StreamRecord]) -> tuple[list[int], dict[str, int], dict[str, int]]:
+    """Positions of data records, the session-close watermark per symbol, and each close's first position."""
     data_positions: list[int] = []
     closes: dict[str, int] = {}
+    first_close: dict[str, int] = {}
     for i, record in enumerate(records):
         if _CONTROL_MARK in record.data:
             try:
@@ -114,11 +115,12 @@ def _split_controls(records: Sequence[StreamRecord]) -> tuple[list[int], dict[st
                 if control.get("control") == "session_close":
                     symbol, ts = str(control["symbol"]), int(control["ts_ns"])
                     closes[symbol] = max(closes.get(symbol, 0), ts)
+                    first_close.setdefault(symbol, i)
                     continue
             except (ValueError, KeyError, TypeError):
                 pass  # not a valid control record: let normalization reject it with a reason
         data_positions.append(i)
-    return data_positions, closes
+    return data_positions, closes, first_close
 
 
 def _reject_message(record: StreamRecord, reason: str, field_name: str = "") -> dict[str, Any]:
@@ -155,7 +157,7 @@ class Normalizer:
 
     def process(self, records: Sequence[StreamRecord], now_ns: int) -> BatchReport:
         report = BatchReport(records=len(records))
-        positions, closes = _split_controls(records)
+        positions, closes, first_close = _split_controls(records)
         data_records = [records[i] for i in positions]
         result = normalize(
             [r.data for r in data_records],
@@ -182,8 +184,8 @@ class Normalizer:
         watermarks = self.ports.store.watermarks(symbols)
         planned: dict[str, SymbolUpdate] = {}
         for symbol, mask in by_symbol.items():
-            watermark = max(watermarks.get(symbol, 0), closes.get(symbol, 0))
-            update, late = self._plan_symbol(symbol, ticks.take(mask), watermark, stored, report)
+            watermark, close_ns = watermarks.get(symbol, 0), closes.get(symbol, 0)
+            update, late = self._plan_symbol(symbol, ticks.take(mask), watermark, close_ns, stored, report)
             planned[symbol] = update
             late_positions = source[np.flatnonzero(mask)[late]]
             rejects += [_reject_message(data_records[int(p)], LATE_TICK) for p in late_positions]
@@ -194,9 +196,9 @@ class Normalizer:
                 self.ports.store.commit(symbol, update)
             except Exception as exc:
                 report.failed_symbols[symbol] = f"{type(exc).__name__}: {exc}"
-                if by_symbol[symbol].any():
-                    first = int(source[by_symbol[symbol]].min())
-                    report.failed_sequences.append(data_records[first].sequence)
+                firsts = [positions[int(source[by_symbol[symbol]].min())]] if by_symbol[symbol].any() else []
+                firsts += [first_close[symbol]] if symbol in first_close else []
+                report.failed_sequences.append(records[min(firsts)].sequence)
                 continue
             report.bars_updated += len(update.saves)
             report.bars_closed += len(update.finals)
@@ -210,6 +212,7 @@ class Normalizer:
         symbol: str,
         ticks: TickBatch,
         watermark: int,
+        close_ns: int,
         stored: dict[tuple[str, int], StoredBar],
         report: BatchReport,
     ) -> tuple[SymbolUpdate, np.ndarray]:
@@ -236,6 +239,7 @@ class Normalizer:
             touched = self._merge(symbol, fresh, hashes[keep], stored)
             update.saves = list(touched.values())
             watermark = max(watermark, int(fresh.ts.max()))
+        watermark = max(watermark, close_ns)  # after the batch's ticks: they arrived before the close
         update.watermark_ns = watermark
         candidates = {int(b.bar.start[0]): b for b in self.ports.store.open_bars(symbol)} | touched
         update.finals = sorted(
