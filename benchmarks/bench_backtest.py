@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import vectorbt as vbt
 from common import bench_arguments, markdown_table, median, provenance, ratio, spread, update_section
+
 from trade2026.domain.backtest import BacktestConfig, Sizing, backtest_signals
 
 SEED = 2026

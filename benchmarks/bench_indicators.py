@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import talib
 from common import bench_arguments, markdown_table, median, provenance, ratio, spread, update_section
+
 from trade2026.domain import indicators as ind
 
 SEED = 2026

@@ -117,9 +117,10 @@ class TimedKinesis:
 def child_replay(state_dir: Path, ticks: int, seed: int, malformed: float) -> None:
     """In a child process (boto3 clients are cached per process): one replay, its timings as JSON on stdout."""
     import boto3
+    from rich.console import Console
+
     from localcloud import loader
     from localcloud.cloud import use_fake_aws
-    from rich.console import Console
 
     state = json.loads((state_dir / "state.json").read_text())
     use_fake_aws(state["aws_endpoint"])

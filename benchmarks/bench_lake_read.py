@@ -72,9 +72,10 @@ def load_lake(state_dir: Path) -> tuple[Any, list[Case], dict[str, float]]:
     """Point this process at the cloud, load both datasets; returns the Lake, the cases and load times."""
     import json
 
+    from rich.console import Console
+
     from localcloud import loader
     from localcloud.cloud import use_fake_aws
-    from rich.console import Console
 
     state = json.loads((state_dir / "state.json").read_text())
     use_fake_aws(state["aws_endpoint"])

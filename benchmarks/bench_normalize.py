@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from common import bench_arguments, markdown_table, median, provenance, ratio, spread, update_section
+
 from trade2026.domain.marketdata import (
     VENUE_FORMATS,
     Bars,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from common import bench_arguments, markdown_table, median, provenance, ratio, spread, update_section
+
 from trade2026.adapters.demo_data import load_daily
 from trade2026.domain.overfitting import cscv_pbo
 

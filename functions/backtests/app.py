@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+
 from trade2026.adapters import research_store as store
 from trade2026.adapters.aws import client
 from trade2026.adapters.lake import Lake

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import all_symbols, bind_tables, get_latest, get_symbol
 from trade2026.api import create_resolver, current_caller

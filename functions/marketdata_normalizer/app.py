@@ -8,6 +8,7 @@ import time
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from trade2026.adapters import events, queues
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import (

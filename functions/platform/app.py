@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+
 from trade2026.adapters import health
 from trade2026.api import create_resolver, current_caller
 from trade2026.observability import logger, metrics, tracer

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+
 from trade2026.adapters import research_store as store
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import bind_tables

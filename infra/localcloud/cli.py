@@ -205,10 +205,9 @@ def ingest(
     state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud",
 ) -> None:
     """Load market data into the running platform, with a progress bar and a summary."""
+    from localcloud import loader
     from trade2026.errors import BadRequest
     from trade2026.services.marketdata_query import parse_time
-
-    from localcloud import loader
 
     state = _state(state_dir)
     use_fake_aws(state["aws_endpoint"])

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+
 from trade2026.domain.marketdata.synthetic import (
     DEFAULT_SYMBOLS,
     DUPLICATE,

@@ -5,6 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
+
 from trade2026.api import create_resolver
 from trade2026.auth import caller_from_claims
 from trade2026.errors import Forbidden, NotFound

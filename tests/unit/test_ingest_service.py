@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from trade2026.adapters.marketstate import tick_hashes
 from trade2026.domain.marketdata import Bars, aggregate_trades, concat_bars
 from trade2026.domain.marketdata.synthetic import DUPLICATE, VALID, SyntheticFeed, synthetic_feed

@@ -1,4 +1,5 @@
 import pytest
+
 from localcloud.intrinsics import IntrinsicError, Resolver, references
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from localcloud.template import function_environments, load_template, translate
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from moto.server import ThreadedMotoServer
+
 from localcloud.eventbridge import install_eventbridge_delivery
 from localcloud.runtime import LambdaRuntime, local_client
 from localcloud.specs import ACCOUNT_ID, REGION, FunctionSpec
-from moto.server import ThreadedMotoServer
 
 BASIC = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas" / "basic"
 FAKE_AWS_ENV = {

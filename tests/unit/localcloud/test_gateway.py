@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
+
 from localcloud.gateway import (
     Gateway,
     MalformedProxyResponseError,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+
 from localcloud.jwt_verify import (
     CognitoJwtVerifier,
     InvalidTokenError,

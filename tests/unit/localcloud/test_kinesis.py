@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
+
 from localcloud.kinesis import KinesisPoller
 from localcloud.runtime import LambdaRuntime, local_client
 from localcloud.specs import ACCOUNT_ID, REGION, EventSourceMappingSpec, FunctionSpec
-from moto.server import ThreadedMotoServer
 
 STREAM_HANDLERS = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas" / "stream"
 FAKE_AWS_ENV = {

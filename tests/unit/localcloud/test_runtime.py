@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from moto.server import ThreadedMotoServer
+
 from localcloud.runtime import InvokeResult, LambdaRuntime, install_moto_lambda_patch, local_client
 from localcloud.specs import ACCOUNT_ID, REGION, FunctionSpec
-from moto.server import ThreadedMotoServer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas"
 BASIC = FIXTURES / "basic"

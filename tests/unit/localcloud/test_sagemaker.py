@@ -21,9 +21,10 @@ import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+
 from localcloud import sagemaker_worker
 from localcloud.sagemaker import SageMakerExecutor, install_sagemaker
-from moto.server import ThreadedMotoServer
 
 TINY_LINEAR = Path(__file__).resolve().parents[2] / "fixtures" / "models" / "tiny_linear"
 BUCKET = "ml-artifacts"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from trade2026.adapters.demo_data import load_daily
 from trade2026.domain.marketdata import daily_bars
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+
 from trade2026.domain.marketdata import KIND_QUOTE, KIND_TRADE
 from trade2026.domain.marketdata.synthetic import VALID, synthetic_feed
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from trade2026.domain.marketdata import RejectReason, duplicate_mask, normalize
 from trade2026.domain.marketdata.schema import TickBatch
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from trade2026.domain.marketdata import Bars, NormalizeResult, aggregate_trades, normalize
 from trade2026.domain.marketdata.synthetic import DUPLICATE, VALID, SyntheticFeed, synthetic_feed
 

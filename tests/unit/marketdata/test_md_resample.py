@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from trade2026.adapters.demo_data import load_daily
 from trade2026.domain.marketdata import (
     Bars,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from trade2026.domain.marketdata.ordering import lexorder
 from trade2026.domain.marketdata.timeparse import format_iso_utc, parse_epoch_ns_digits, parse_iso_utc
 

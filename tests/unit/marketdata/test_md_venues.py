@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from trade2026.domain.marketdata import KIND_QUOTE, KIND_TRADE, VENUE_FORMATS, normalize
 
 NOW = 1_704_300_000_000_000_000

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+
 from trade2026.domain.backtest import (
     EXIT_REASONS,
     BacktestConfig,

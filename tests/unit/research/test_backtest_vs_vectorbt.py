@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 import vectorbt as vbt
+
 from trade2026.adapters.demo_data import load_daily
 from trade2026.domain.backtest import (
     EXIT_REASONS,

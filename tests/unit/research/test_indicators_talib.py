@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import talib
 from numpy.lib.stride_tricks import sliding_window_view
+
 from trade2026.adapters.demo_data import load_daily
 from trade2026.domain import indicators as ind
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+
 from trade2026.adapters.demo_data import load_daily
 from trade2026.domain import metrics
 

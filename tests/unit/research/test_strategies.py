@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 import talib
+
 from trade2026.adapters.demo_data import load_daily
 from trade2026.domain import strategies as st
 from trade2026.domain.strategies import (

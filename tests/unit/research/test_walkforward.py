@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+
 from trade2026.domain.walkforward import (
     Fold,
     anchored_folds,
