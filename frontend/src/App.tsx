@@ -7,8 +7,9 @@ import { LoginPage } from "./pages/LoginPage";
 import { Layout } from "./shell/Layout";
 import { Loading, Panel } from "./ui/components";
 
-// The chart library is only downloaded when the Market page is opened.
+// The chart library is only downloaded when a page with charts (Market, Backtests) is opened.
 const MarketPage = lazy(() => import("./market/MarketPage"));
+const BacktestsPage = lazy(() => import("./backtests/BacktestsPage"));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { session } = useAuth();
@@ -46,6 +47,14 @@ const router = createBrowserRouter([
         element: (
           <Suspense fallback={<Loading what="the market page" />}>
             <MarketPage />
+          </Suspense>
+        ),
+      },
+      {
+        path: "backtests",
+        element: (
+          <Suspense fallback={<Loading what="the backtests page" />}>
+            <BacktestsPage />
           </Suspense>
         ),
       },

@@ -42,6 +42,7 @@ class RunInfo(BaseModel):
     chunks_done: int = 0
     error: str | None = None
     summary: dict[str, Any] | None = None
+    request: dict[str, Any] = {}
 
 
 class RunList(BaseModel):
@@ -52,7 +53,7 @@ def _info(run: store.RunModel) -> RunInfo:
     return RunInfo(
         id=run.pk.split("#", 1)[1], kind=run.kind, status=run.status, created_at=run.created_at,
         strategy=run.request["strategy"], symbols=run.request["symbols"], chunks_total=int(run.chunks_total),
-        chunks_done=int(run.chunks_done), error=run.error, summary=run.summary,
+        chunks_done=int(run.chunks_done), error=run.error, summary=run.summary, request=run.request,
     )  # fmt: skip
 
 
@@ -98,8 +99,9 @@ def list_backtests() -> RunList:
 
 @app.get("/v1/backtests/<backtest_id>", summary="A stored backtest with its tearsheet")
 def get_backtest(backtest_id: Annotated[str, Path(pattern="^[0-9a-f]{32}$")]) -> dict[str, Any]:
-    _owned("backtest", backtest_id)
-    return {"id": backtest_id, **store.get_json(settings.lake_bucket, f"backtests/{backtest_id}.json")}
+    run = _owned("backtest", backtest_id)
+    stored = store.get_json(settings.lake_bucket, f"backtests/{backtest_id}.json")
+    return {"id": backtest_id, "request": run.request, **stored}
 
 
 @app.post("/v1/backtests/sweeps", summary="Start a parameter sweep (asynchronous): returns its id")

@@ -1,4 +1,5 @@
-"""The web UI end to end: a real Chromium signs in, reads the dashboard, switches roles (ui_flow.mjs)."""
+"""The web UI end to end: a real Chromium signs in, reads the dashboard and market data, runs a backtest and a
+sweep, switches roles (ui_flow.mjs)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def market_api_deployed() -> bool:
     return "/v1/marketdata/symbols" in json.loads(OPENAPI.read_text())["paths"]
 
 
+def backtests_api_deployed() -> bool:
+    return "/v1/backtests/strategies" in json.loads(OPENAPI.read_text())["paths"]
+
+
 def load_sp500(cloud: UiCloud) -> None:
     """Real daily S&P 500 bars (shipped by the `arch` package), loaded the way users load data."""
     command = [sys.executable, "-m", "localcloud", "ingest", "--source", "sp500"]
@@ -49,6 +54,7 @@ def test_ui_sign_in_dashboard_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir
     assert CHROMIUM.exists(), "the browser test drives the system Chromium at /usr/bin/chromium"
     # Given demo market data, once the market data API exists
     market = market_api_deployed()
+    backtests = market and backtests_api_deployed()
     if market:
         load_sp500(ui_cloud)
     settings = {
@@ -57,6 +63,7 @@ def test_ui_sign_in_dashboard_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir
         "logins": ui_cloud.logins,
         "screenshotDir": str(screenshot_dir),
         "market": market,
+        "backtests": backtests,
     }
     # When the scripted user goes through the UI in Chromium
     command = [node, str(UI_FLOW), json.dumps(settings)]
@@ -69,7 +76,17 @@ def test_ui_sign_in_dashboard_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir
     expected = ["login-page", "login-wrong-password", "dashboard-trader", "reload-keeps-session"]
     if market:
         expected += ["market-sp500", "market-weekly-ema", "market-download-csv"]
+    if backtests:
+        expected += [
+            "backtests-tearsheet",
+            "backtests-api-error",
+            "backtests-sweep-pbo",
+            "backtests-history-reopen",
+            "backtests-walkforward",
+        ]
     expected += ["signed-out", "dashboard-viewer"]
+    if backtests:
+        expected += ["backtests-viewer"]
     expected += ["rejected-token-back-to-login", "expiring-token-back-to-login"]
     assert names == expected, output
     assert all(Path(step["screenshot"]).stat().st_size > 10_000 for step in report["steps"]), output

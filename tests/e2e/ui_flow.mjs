@@ -2,7 +2,8 @@
 // Run by tests/e2e/test_ui.py: node ui_flow.mjs '<json settings>'; exits non-zero on the first failed check.
 //
 // Settings: baseUrl, frontendDir (where playwright-core is installed), logins (the demo-logins.json
-// entries), screenshotDir, market (true once the market data API is deployed).
+// entries), screenshotDir, market (true once the market data API is deployed), backtests (true once the
+// research API is deployed; needs the market data too).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -36,6 +37,7 @@ function forgedToken(payload) {
 async function step(name, page, body) {
   const started = Date.now();
   await body();
+  await page.evaluate(() => window.scrollTo(0, 0)); // else the sticky top bar lands mid-way in full-page shots
   const file = path.join(settings.screenshotDir, `${String(steps.length + 1).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   steps.push({ step: name, ms: Date.now() - started, screenshot: file });
@@ -133,6 +135,10 @@ async function main() {
       await marketSteps(page, base);
     }
 
+    if (settings.backtests) {
+      await backtestSteps(page, base, consoleErrors);
+    }
+
     await step("signed-out", page, async () => {
       await page.getByRole("button", { name: "Sign out" }).click();
       await page.waitForURL(`${base}/login`);
@@ -152,6 +158,23 @@ async function main() {
       check((await page.getByTestId("role-access").innerText()) === "read-only", "a viewer is read-only");
       check((await page.getByText("trading enabled").count()) === 0, "no trading affordance for a viewer");
     });
+
+    if (settings.backtests) {
+      await step("backtests-viewer", page, async () => {
+        await page.getByRole("link", { name: "Backtests" }).click();
+        await page.waitForURL(/\/backtests/);
+        await page.getByTestId("read-only-note").waitFor();
+        // The API lists each user's own runs: the viewer has none (and cannot start any).
+        await page.getByTestId("run-history-empty").waitFor();
+        check((await page.getByRole("button", { name: "Run backtest" }).count()) === 0, "no Run button for a viewer");
+        await page.getByRole("tab", { name: "Sweep" }).click();
+        await page.getByTestId("read-only-note").waitFor();
+        check((await page.getByRole("button", { name: "Start sweep" }).count()) === 0, "no Start sweep for a viewer");
+      });
+      // The token steps below sign in again and expect to land where they were signed out: the dashboard.
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await page.waitForURL(`${base}/`);
+    }
 
     await step("rejected-token-back-to-login", page, async () => {
       // A token the browser accepts (well-formed, not expired) but the API's authorizer rejects.
@@ -206,6 +229,7 @@ async function marketSteps(page, base) {
     await page.waitForURL(/\/market/);
     await page.getByTestId("symbol-item").filter({ hasText: "SP500" }).click();
     await page.waitForURL(/symbol=SP500/);
+    await page.getByTestId("market-symbol").getByText("SP500", { exact: true }).waitFor(); // rendered after the URL
     check((await page.getByTestId("market-symbol").innerText()) === "SP500", "SP500 is selected");
     const summary = page.getByTestId("bars-summary");
     await summary.waitFor();
@@ -250,6 +274,118 @@ async function marketSteps(page, base) {
     check(header.split(",")[0] === "ts", `the CSV starts with a ts column, got: ${header}`);
     check(rows.length > 50, `the CSV holds the weekly bars of the range, got ${rows.length}`);
     check(download.suggestedFilename().startsWith("SP500_1w_"), `file name ${download.suggestedFilename()}`);
+  });
+}
+
+/** GET an API path with the page's token (what the UI shows is checked against the API's own answer). */
+async function apiGet(page, apiPath) {
+  return page.evaluate(async (target) => {
+    const token = sessionStorage.getItem("trade2026.idToken");
+    const response = await fetch(target, { headers: { Authorization: token } });
+    return { status: response.status, body: await response.json() };
+  }, apiPath);
+}
+
+/** The Backtests page as a trader: a tearsheet, an API error, a 3 x 3 sweep to its PBO, the history, walk-forward. */
+async function backtestSteps(page, base, consoleErrors) {
+  let backtestId = null;
+
+  await step("backtests-tearsheet", page, async () => {
+    await page.getByRole("link", { name: "Backtests" }).click();
+    await page.waitForURL(/\/backtests/);
+    await page.getByLabel("Strategy").selectOption("ma_crossover");
+    await page.locator(".chip", { hasText: /^SP500$/ }).click();
+    check((await page.getByTestId("symbols-selected").innerText()) === "SP500", "SP500 is the one symbol");
+    await page.getByLabel("fast value").fill("20");
+    await page.getByLabel("slow value").fill("100");
+    await page.getByRole("button", { name: "Run backtest" }).click();
+    await page.waitForURL(/run=[0-9a-f]{32}/);
+    backtestId = new URL(page.url()).searchParams.get("run");
+    await page.getByTestId("tearsheet").waitFor();
+    await page.getByTestId("equity-chart").locator("canvas").first().waitFor();
+    // The tearsheet shows what the API stored for this run.
+    const { status, body } = await apiGet(page, `/v1/backtests/${backtestId}`);
+    check(status === 200 && body.series.equity.length > 1000, `the API has the run's equity (${status})`);
+    const years = await page.getByTestId("monthly-heatmap").locator("tbody tr").count();
+    check(years === body.monthly_returns.years.length && years >= 19, `one heat map row per year: ${years}`);
+    const cells = page.getByTestId("monthly-heatmap").locator("td[data-value]:not([data-value=''])");
+    check((await cells.count()) >= 12 * (years - 1), "the heat map has a value for every month with data");
+    await cells.nth(5).hover();
+    const readout = await page.getByTestId("heatmap-readout").innerText();
+    check(/^[A-Z][a-z]{2} \d{4}: [+-]?\d+\.\d{2}%$/.test(readout), `hovering a month shows its return: ${readout}`);
+    const total = (body.metrics.total_return * 100).toFixed(2);
+    const cards = await page.getByTestId("metric-cards").innerText();
+    check(cards.includes(`${total}%`), `the total return card shows the API's ${total}%`);
+    const range = await page.getByTestId("trades-range").innerText();
+    check(range.includes(`of ${body.trades.length}`), `the trades table pages the ${body.trades.length} trades: ${range}`);
+  });
+
+  await step("backtests-api-error", page, async () => {
+    // A range without bars: the API refuses it (400) and the form shows its message.
+    await page.getByLabel("Start", { exact: true }).fill("2031-01-01");
+    await page.getByLabel("End", { exact: true }).fill("2031-12-31");
+    await page.getByRole("button", { name: "Run backtest" }).click();
+    const error = page.getByTestId("run-error");
+    await error.waitFor();
+    const text = await error.innerText();
+    check(/empty date range/i.test(text) && /HTTP 400/.test(text), `the API's message is shown: ${text}`);
+    check(consoleErrors.every((line) => line.includes("status of 400")), `only the 400 was logged: ${consoleErrors}`);
+    consoleErrors.length = 0;
+    await page.getByLabel("Start", { exact: true }).fill("");
+    await page.getByLabel("End", { exact: true }).fill("");
+  });
+
+  await step("backtests-sweep-pbo", page, async () => {
+    await page.getByRole("tab", { name: "Sweep" }).click();
+    await page.getByLabel("fast sweep values").fill("5, 10, 20");
+    await page.getByLabel("slow sweep values").fill("50:150:50");
+    await page.getByLabel("Chunk size").fill("3");
+    check((await page.getByTestId("grid-size").innerText()).startsWith("9 configurations"), "a 3 x 3 grid");
+    await page.getByRole("button", { name: "Start sweep" }).click();
+    await page.waitForURL(/sweep=[0-9a-f]{32}/);
+    const sweepId = new URL(page.url()).searchParams.get("sweep");
+    await page.getByTestId("sweep-progress").waitFor();
+    check((await page.getByTestId("sweep-chunks").innerText()).endsWith("/ 3 chunks"), "three chunks of three");
+    await page.getByTestId("sweep-status").getByText("SUCCEEDED").waitFor({ timeout: 90_000 });
+    await page.getByTestId("pbo-value").waitFor();
+    check((await page.getByTestId("sweep-chunks").innerText()) === "3 / 3 chunks", "every chunk done");
+    check((await page.getByTestId("sweep-ranking").locator("tbody tr").count()) === 9, "nine ranked configurations");
+    const { body: pbo } = await apiGet(page, `/v1/backtests/sweeps/${sweepId}/pbo`);
+    const shown = await page.getByTestId("pbo-value").innerText();
+    check(shown === `${(pbo.pbo * 100).toFixed(1)}%`, `the PBO shown (${shown}) is the API's ${pbo.pbo}`);
+    check(/train\/test splits/.test(await page.getByTestId("pbo-explanation").innerText()), "PBO is explained");
+    check((await page.getByTestId("pbo-histogram").locator("rect").count()) === pbo.logit_histogram.counts.length, "one bar a bin");
+    await page.getByTestId("dsr-value").waitFor();
+  });
+
+  await step("backtests-history-reopen", page, async () => {
+    // The sweep's winner goes to the backtest form, and the earlier backtest reopens from the history.
+    const best = page.getByTestId("sweep-ranking").locator("tbody tr").first();
+    const bestFast = (await best.locator("td").nth(1).innerText()).trim();
+    await best.getByRole("button", { name: "Backtest" }).click();
+    check((await page.getByLabel("fast value").inputValue()) === bestFast, `the winner's fast=${bestFast} is in the form`);
+    await page.locator(`[data-testid="run-item"][data-kind="backtest"]`).first().click();
+    await page.waitForURL(new RegExp(`run=${backtestId}`));
+    await page.getByTestId("tearsheet").waitFor();
+    await page.getByTestId("monthly-heatmap").waitFor();
+    const kinds = await page.getByTestId("run-item").evaluateAll((items) => items.map((item) => item.dataset.kind));
+    check(kinds.includes("sweep") && kinds.includes("backtest"), `the history lists both runs: ${kinds}`);
+  });
+
+  await step("backtests-walkforward", page, async () => {
+    // Three years of training, one of testing, rolled over the twenty years of SP500 bars.
+    await page.getByRole("tab", { name: "Walk-forward" }).click();
+    await page.getByLabel("fast sweep values").fill("5, 10, 20");
+    await page.getByLabel("slow sweep values").fill("50, 100, 200");
+    await page.getByLabel("Training bars").fill("756");
+    await page.getByLabel("Test bars").fill("252");
+    await page.getByRole("button", { name: "Run walk-forward" }).click();
+    await page.getByTestId("walkforward-view").waitFor();
+    await page.getByTestId("equity-chart").locator("canvas").first().waitFor();
+    const folds = await page.getByTestId("walkforward-folds").locator("tbody tr").count();
+    check(folds >= 15, `a fold per test year after the first three: ${folds}`);
+    const heading = await page.getByTestId("walkforward-view").locator(".tearsheet-heading").innerText();
+    check(heading.includes(`${folds} folds choosing among 9 configurations`), `the heading counts them: ${heading}`);
   });
 }
 

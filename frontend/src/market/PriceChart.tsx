@@ -35,7 +35,7 @@ const UP = "#26a69a";
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** Axis labels in UTC that always say which month a day belongs to ("Nov 12", not a bare "12"). */
-function tickMark(time: Time, type: TickMarkType): string {
+export function tickMark(time: Time, type: TickMarkType): string {
   const date = new Date((time as number) * 1000);
   const month = MONTHS[date.getUTCMonth()];
   const hhmm = date.toISOString().slice(11, 16);

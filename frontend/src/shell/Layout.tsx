@@ -7,6 +7,7 @@ import { Badge } from "../ui/components";
 const NAV = [
   { to: "/", label: "Dashboard", end: true },
   { to: "/market", label: "Market", end: false },
+  { to: "/backtests", label: "Backtests", end: false },
 ];
 
 export function Layout() {
