@@ -3,50 +3,18 @@ moto server."""
 
 import json
 import os
-import socket
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import requests
-from moto.server import ThreadedMotoServer
 
 from localcloud.eventbridge import install_eventbridge_delivery
 from localcloud.runtime import LambdaRuntime, local_client
 from localcloud.specs import ACCOUNT_ID, REGION, FunctionSpec
 
 BASIC = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas" / "basic"
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 ORDER_FILLED = {"source": ["trade2026.orders"], "detail-type": ["OrderFilled"]}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    port = _free_port()
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in FAKE_AWS_ENV.items():
-            env.setenv(name, value)
-        env.setenv("MOTO_PORT", str(port))
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        url = f"http://127.0.0.1:{port}"
-        requests.post(
-            f"{url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
-        )
-        yield url
-        server.stop()
 
 
 @pytest.fixture(scope="module")

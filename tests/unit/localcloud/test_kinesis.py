@@ -4,7 +4,6 @@ handlers in tests/fixtures/lambdas/stream/app.py run by the local Lambda runtime
 import base64
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,38 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from localcloud.kinesis import KinesisPoller
 from localcloud.runtime import LambdaRuntime, local_client
 from localcloud.specs import ACCOUNT_ID, REGION, EventSourceMappingSpec, FunctionSpec
 
 STREAM_HANDLERS = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas" / "stream"
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    port = _free_port()
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in FAKE_AWS_ENV.items():
-            env.setenv(name, value)
-        env.setenv("MOTO_PORT", str(port))
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        yield f"http://127.0.0.1:{port}"
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ Lambda and Step Functions APIs routed to them (moto's server runs in-process on 
 import io
 import json
 import os
-import socket
 import threading
 import time
 import uuid
@@ -12,43 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import requests
-from moto.server import ThreadedMotoServer
 
 from localcloud.runtime import InvokeResult, LambdaRuntime, install_moto_lambda_patch, local_client
 from localcloud.specs import ACCOUNT_ID, REGION, FunctionSpec
+from tests.unit.localcloud.conftest import FAKE_AWS_ENV
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas"
 BASIC = FIXTURES / "basic"
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    port = _free_port()
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in FAKE_AWS_ENV.items():
-            env.setenv(name, value)
-        env.setenv("MOTO_PORT", str(port))  # moto's Step Functions interpreter calls Lambda on this port
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        url = f"http://127.0.0.1:{port}"
-        requests.post(
-            f"{url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
-        )
-        yield url
-        server.stop()
 
 
 @pytest.fixture(scope="module")
