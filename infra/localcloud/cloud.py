@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import socket
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,11 +183,6 @@ class LocalCloud:
         if self._moto is not None:
             self._moto.stop()
         self._moto = None
-
-    def wait_idle(self, timeout_s: float = 30.0) -> bool:
-        """True once every Kinesis poller has drained its shards (tests and the loader use this)."""
-        deadline = time.monotonic() + timeout_s
-        return all(p.wait_idle(max(0.0, deadline - time.monotonic())) for p in self._pollers)
 
     # ------------------------------------------------------------------ what users see
     def public_config(self) -> dict[str, Any]:

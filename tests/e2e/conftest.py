@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,18 +12,14 @@ from typing import Any
 
 import pytest
 
+from tests.localcloud_process import running_local_cloud
+
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 OPENAPI = ROOT / "docs" / "openapi.json"
 # What `npm run build` reads: a change to any of these makes frontend/dist stale.
 BUILD_INPUTS = ("src", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json",
                 "tsconfig.node.json")  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _newest_mtime(paths: list[Path]) -> float:
@@ -76,28 +67,6 @@ def ui_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiCloud]:
     # The gateway serves frontend/dist only if it exists when `up` starts: build first.
     build_ui_if_stale()
     state_dir = tmp_path_factory.mktemp("localcloud-ui")
-    api_port, aws_port = _free_port(), _free_port()
-    log = (state_dir / "up.log").open("wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "localcloud", "up",
-            "--api-port", str(api_port), "--aws-port", str(aws_port),
-            "--no-demo-data", "--state-dir", str(state_dir),
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (state_dir / "ready").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"The local cloud did not start:\n{(state_dir / 'up.log').read_text()[-4000:]}")
-        time.sleep(0.2)
-    logins: Any = json.loads((state_dir / "demo-logins.json").read_text())
-    yield UiCloud(f"http://127.0.0.1:{api_port}", state_dir, logins, process)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_local_cloud(state_dir) as running:
+        logins: Any = json.loads((state_dir / "demo-logins.json").read_text())
+        yield UiCloud(running.api_url, state_dir, logins, running.process)

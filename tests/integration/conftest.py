@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +13,10 @@ import pytest
 import requests
 from botocore.config import Config
 
+from tests.localcloud_process import running_local_cloud
+
 ROOT = Path(__file__).resolve().parents[2]
 SELFTEST_TEMPLATE = ROOT / "tests" / "fixtures" / "selftest" / "template.yaml"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -67,40 +58,17 @@ class Cloud:
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Any:
     state_dir = tmp_path_factory.mktemp("localcloud")
-    api_port, aws_port = _free_port(), _free_port()
-    log = (state_dir / "up.log").open("wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "localcloud", "up",
-            "--api-port", str(api_port), "--aws-port", str(aws_port),
-            "--no-demo-data", "--extra-template", str(SELFTEST_TEMPLATE),
-            "--state-dir", str(state_dir),
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (state_dir / "ready").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"The local cloud did not start:\n{(state_dir / 'up.log').read_text()[-4000:]}")
-        time.sleep(0.2)
-    state = json.loads((state_dir / "state.json").read_text())
-    logins = {entry["group"]: entry for entry in json.loads((state_dir / "demo-logins.json").read_text())}
-    yield Cloud(
-        api_url=f"http://127.0.0.1:{api_port}",
-        aws_endpoint=f"http://127.0.0.1:{aws_port}",
-        state_dir=state_dir,
-        config=state["public_config"],
-        logins=logins,
-        process=process,
-    )
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_local_cloud(state_dir, "--extra-template", str(SELFTEST_TEMPLATE)) as running:
+        state = json.loads((state_dir / "state.json").read_text())
+        logins = {entry["group"]: entry for entry in json.loads((state_dir / "demo-logins.json").read_text())}
+        yield Cloud(
+            api_url=running.api_url,
+            aws_endpoint=running.aws_endpoint,
+            state_dir=state_dir,
+            config=state["public_config"],
+            logins=logins,
+            process=running.process,
+        )
 
 
 @pytest.fixture(scope="session")
