@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import base64
 import http.client
-import importlib.util
 import io
 import json
 import logging
 import socket
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -35,20 +33,7 @@ from localcloud.gateway import (
     proxy_response,
 )
 from localcloud.specs import ACCOUNT_ID, AuthorizerSpec, RouteSpec
-
-
-def _load_cognito_fixture() -> Any:
-    # tests/fixtures is not a package: load the shared moto helper by path.
-    path = Path(__file__).parents[2] / "fixtures" / "gateway" / "cognito_pool.py"
-    spec = importlib.util.spec_from_file_location("gateway_cognito_pool_fixture", path)
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
-    if not hasattr(module, "create_pool"):
-        spec.loader.exec_module(module)
-    return module
-
-
-cognito = _load_cognito_fixture()
+from tests.unit.localcloud import cognito_pool as cognito
 
 AUTHORIZER = "CognitoAuthorizer"
 MAX_BODY = 4096

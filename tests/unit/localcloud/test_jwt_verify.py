@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import socket
-import sys
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,20 +21,7 @@ from localcloud.jwt_verify import (
     aws_issuer,
     token_from_header,
 )
-
-
-def _load_cognito_fixture() -> Any:
-    # tests/fixtures is not a package: load the shared moto helper by path.
-    path = Path(__file__).parents[2] / "fixtures" / "gateway" / "cognito_pool.py"
-    spec = importlib.util.spec_from_file_location("gateway_cognito_pool_fixture", path)
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
-    if not hasattr(module, "create_pool"):
-        spec.loader.exec_module(module)
-    return module
-
-
-cognito = _load_cognito_fixture()
+from tests.unit.localcloud import cognito_pool as cognito
 
 
 @pytest.fixture(scope="module")
