@@ -107,13 +107,18 @@ def up(
         stack = cloud.deploy(f"trade2026-{stage}", ROOT / "template.yaml")
         for path in extra_template or []:
             cloud.deploy(path.parent.name.replace("_", "-"), path.resolve())
-        from localcloud.demo import create_demo_users
+        from localcloud.demo import create_demo_account, create_demo_users
 
         logins = create_demo_users(
             cloud.client("cognito-idp"), stack.outputs["UserPoolId"], cloud.config.state_path
         )
         wait_healthy(cloud.config.api_url, ready_timeout)
+        trader = next(login for login in logins if login.group == "trader")
+        account = create_demo_account(
+            cloud.client("cognito-idp"), stack.outputs["UserPoolClientId"], cloud.config.api_url, trader
+        )
         _print_ready(cloud, logins, time.monotonic() - started)
+        console.print(f"Paper trading account of {trader.username}: [bold]{account['id']}[/]")
         if demo_data:
             from localcloud.loader import load_demo_data
 

@@ -45,3 +45,22 @@ def create_demo_users(cognito: Any, user_pool_id: str, state_dir: Path) -> list[
     path.write_text(json.dumps([asdict(login) for login in logins], indent=2), encoding="utf-8")
     path.chmod(0o600)
     return logins
+
+
+def create_demo_account(cognito: Any, client_id: str, api_url: str, login: DemoLogin) -> dict[str, Any]:
+    """A paper trading account for the demo trader, opened through the API as that user would."""
+    import urllib.request
+
+    tokens = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": login.username, "PASSWORD": login.password},
+    )["AuthenticationResult"]
+    request = urllib.request.Request(  # noqa: S310 - the local gateway on 127.0.0.1
+        f"{api_url}/v1/accounts",
+        data=json.dumps({"name": "Demo paper account", "starting_cash": "1000000"}).encode(),
+        headers={"Authorization": tokens["IdToken"], "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return dict(json.loads(response.read()))

@@ -7,6 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from botocore.exceptions import ClientError
 
 from trade2026.auth import Caller, caller_from_claims
@@ -62,6 +66,18 @@ def create_resolver() -> APIGatewayRestResolver:
     @app.exception_handler(json.JSONDecodeError)
     def _bad_json(exc: json.JSONDecodeError) -> Response:
         return error_response(400, "bad_request", f"Request body is not valid JSON: {exc.msg}")
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _in_progress(exc: IdempotencyAlreadyInProgressError) -> Response:
+        return error_response(
+            409, "in_progress", "A request with this Idempotency-Key is in progress; retry shortly"
+        )
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _key_reused(exc: IdempotencyValidationError) -> Response:
+        return error_response(
+            422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body"
+        )
 
     @app.exception_handler(ClientError)
     def _aws_error(exc: ClientError) -> Response:

@@ -1,0 +1,422 @@
+"""Trading state in DynamoDB (PynamoDB): accounts, positions, orders and their append-only events.
+
+Accounts table (pk = "ACCOUNT#<id>"; one partition holds everything account-wide: pre-trade risk reads
+the account item and its positions from it):
+    sk = "META"                 owner, starting cash, limits, kill switch, start-of-day equity, lot method
+    sk = "POS#<symbol>"         a position: its ledger book (lots, cash flow), version, ids of applied fills
+    sk = "RATE#<epoch second>"  orders submitted in that second (TTL)
+    sk = "KILL#<iso time>"      kill-switch history (engaged / reset, by whom, why)
+    sk = "FILL#<iso time>#<id>" fills with their realized lots (the blotter and tax reports read these)
+    pk = "GLOBAL", sk = "KILL"  the global kill switch
+Orders table (pk = account id, sk = order id, time-sortable); sparse GSIs list open orders per symbol (the
+broker) and per account (risk, kill switch). Order events table (pk = order id, sk = the order's version
+after the transition): append-only, written with attribute_not_exists, so a retried step writes nothing twice.
+
+Money and quantities are Decimal, stored as strings (DynamoDB numbers would pass through float in PynamoDB).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+GLOBAL_PK = "GLOBAL"
+RATE_TTL_S = 120
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def account_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def is_conditional_failure(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+class OwnerIndex(GlobalSecondaryIndex["AccountModel"]):
+    class Meta:
+        index_name = "owner-index"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class AccountModel(Model):
+    class Meta:
+        table_name = "accounts"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="META")
+    owner = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    starting_cash = UnicodeAttribute()
+    lot_method = UnicodeAttribute(default="fifo")
+    limits = JSONAttribute()
+    kill = JSONAttribute(null=True)  # {"reason", "at", "by"} while engaged
+    sod_date = UnicodeAttribute(null=True)  # YYYY-MM-DD of sod_equity: the day's opening equity (daily loss)
+    sod_equity = UnicodeAttribute(null=True)
+    owner_index = OwnerIndex()
+
+    @property
+    def account_id(self) -> str:
+        return self.pk.split("#", 1)[1]
+
+
+class PositionModel(Model):
+    class Meta:
+        table_name = "accounts"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    book = JSONAttribute()
+    version = NumberAttribute(default=0)
+    fill_ids = UnicodeSetAttribute(null=True)  # fills already in the book: a redelivered fill changes nothing
+
+
+class RecordModel(Model):
+    """Counters and history items of the accounts table (RATE#, KILL#, FILL#, the global kill switch)."""
+
+    class Meta:
+        table_name = "accounts"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(null=True)
+    tally = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+class OpenBySymbolIndex(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "open-by-symbol"
+        projection = AllProjection()
+
+    open_symbol = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class OpenByAccountIndex(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "open-by-account"
+        projection = KeysOnlyProjection()
+
+    open_account = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class OrderModel(Model):
+    class Meta:
+        table_name = "orders"
+
+    pk = UnicodeAttribute(hash_key=True)  # account id
+    sk = UnicodeAttribute(range_key=True)  # order id
+    owner = UnicodeAttribute()
+    symbol = UnicodeAttribute()
+    status = UnicodeAttribute()
+    spec = JSONAttribute()  # side, quantity, order_type, time_in_force, limit_price, stop_price, lot_ids
+    filled_quantity = UnicodeAttribute(default="0")
+    average_price = UnicodeAttribute(null=True)
+    fees = UnicodeAttribute(default="0")
+    fills = JSONAttribute(default=dict)  # fill id -> {"quantity","price","fee","ts","version"}
+    rejection = JSONAttribute(null=True)  # the risk rules that rejected it, with their numbers
+    stop_triggered = NumberAttribute(default=0)
+    strategy = UnicodeAttribute(null=True)
+    client_order_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    accepted_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    open_symbol = UnicodeAttribute(null=True)  # set while the order can still fill (sparse index)
+    open_account = UnicodeAttribute(null=True)
+    outbox = JSONAttribute(null=True)  # events of the last change not yet written/applied/published
+    open_by_symbol = OpenBySymbolIndex()
+    open_by_account = OpenByAccountIndex()
+
+    @property
+    def order_id(self) -> str:
+        return self.sk
+
+
+class OrderEventModel(Model):
+    class Meta:
+        table_name = "order-events"
+
+    pk = UnicodeAttribute(hash_key=True)  # order id
+    sk = NumberAttribute(range_key=True)  # the order's version after this event
+    account_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    at = UnicodeAttribute()
+    data = JSONAttribute(null=True)
+
+
+class SymbolInfoModel(Model):
+    """Read-only view of the market data symbols table (tick size lives here when known)."""
+
+    class Meta:
+        table_name = "symbols"
+
+    symbol = UnicodeAttribute(hash_key=True)
+    asset_class = UnicodeAttribute(null=True)
+
+
+class LatestMarketModel(Model):
+    """Read-only view of a symbol's latest quote and last bar in the market state table."""
+
+    class Meta:
+        table_name = "market-state"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    quote = JSONAttribute(null=True)
+    last_bar = JSONAttribute(null=True)
+
+
+def bind_tables(accounts: str, orders: str, order_events: str, symbols: str, market_state: str) -> None:
+    for model in (AccountModel, PositionModel, RecordModel):
+        model.Meta.table_name = accounts
+    OrderModel.Meta.table_name = orders
+    OrderEventModel.Meta.table_name = order_events
+    SymbolInfoModel.Meta.table_name = symbols
+    LatestMarketModel.Meta.table_name = market_state
+
+
+# ------------------------------------------------------------------------------------------ accounts
+def get_account(account_id: str) -> AccountModel | None:
+    try:
+        return AccountModel.get(account_pk(account_id), "META")
+    except AccountModel.DoesNotExist:
+        return None
+
+
+def accounts_of(owner: str) -> list[AccountModel]:
+    return list(AccountModel.owner_index.query(owner))
+
+
+def create_account(account: AccountModel) -> None:
+    account.save(condition=AccountModel.pk.does_not_exist())
+
+
+def account_state(account_id: str) -> tuple[AccountModel | None, list[PositionModel]]:
+    return get_account(account_id), positions_of(account_id)
+
+
+def positions_of(account_id: str) -> list[PositionModel]:
+    return list(PositionModel.query(account_pk(account_id), PositionModel.sk.startswith("POS#")))
+
+
+def get_position(account_id: str, symbol: str) -> PositionModel | None:
+    try:
+        return PositionModel.get(account_pk(account_id), f"POS#{symbol}", consistent_read=True)
+    except PositionModel.DoesNotExist:
+        return None
+
+
+def save_position(position: PositionModel, expected_version: int | None) -> None:
+    """Conditional write: the version read must still be there (optimistic concurrency)."""
+    condition = (
+        PositionModel.pk.does_not_exist()
+        if expected_version is None
+        else PositionModel.version == expected_version
+    )
+    position.save(condition=condition)
+
+
+def update_account(account: AccountModel, **changes: Any) -> None:
+    account.update(actions=[getattr(AccountModel, name).set(value) for name, value in changes.items()])
+
+
+def set_start_of_day(account: AccountModel, day: str, equity: Decimal) -> None:
+    """Record the day's opening equity once (the first writer of the day wins; the others keep theirs)."""
+    try:
+        account.update(
+            actions=[AccountModel.sod_date.set(day), AccountModel.sod_equity.set(str(equity))],
+            condition=AccountModel.sod_date.does_not_exist() | (AccountModel.sod_date != day),
+        )
+    except UpdateError as exc:
+        if not is_conditional_failure(exc):
+            raise
+
+
+def count_order(account_id: str, limit: int) -> int | None:
+    """Count one order in this second; None if that would exceed ``limit`` (nothing counted then)."""
+    second = int(time.time())
+    record = RecordModel(account_pk(account_id), f"RATE#{second}")
+    try:
+        record.update(
+            actions=[RecordModel.tally.add(1), RecordModel.expires_at.set(second + RATE_TTL_S)],
+            condition=RecordModel.tally.does_not_exist() | (RecordModel.tally < limit),
+        )
+    except UpdateError as exc:
+        if is_conditional_failure(exc):
+            return None
+        raise
+    return int(record.tally or 0)
+
+
+def append_record(account_id: str, sk: str, data: Mapping[str, Any]) -> bool:
+    """Write a history item once; False if it is already there (a retried step)."""
+    try:
+        RecordModel(account_pk(account_id), sk, data=dict(data)).save(
+            condition=RecordModel.sk.does_not_exist()
+        )
+    except PutError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def records(account_id: str, prefix: str, start: str = "", end: str = "\uffff") -> Iterator[RecordModel]:
+    return RecordModel.query(account_pk(account_id), RecordModel.sk.between(prefix + start, prefix + end))
+
+
+def global_kill() -> dict[str, Any] | None:
+    try:
+        return RecordModel.get(GLOBAL_PK, "KILL", consistent_read=True).data
+    except RecordModel.DoesNotExist:
+        return None
+
+
+def set_global_kill(state: dict[str, Any] | None) -> None:
+    RecordModel(GLOBAL_PK, "KILL", data=state).save()
+
+
+# ------------------------------------------------------------------------------------------ orders
+def get_order(account_id: str, order_id: str) -> OrderModel | None:
+    try:
+        return OrderModel.get(account_id, order_id, consistent_read=True)
+    except OrderModel.DoesNotExist:
+        return None
+
+
+def insert_order(order: OrderModel) -> None:
+    order.save(condition=OrderModel.sk.does_not_exist())
+
+
+def save_order(order: OrderModel, expected_version: int) -> None:
+    order.save(condition=OrderModel.version == expected_version)
+
+
+def query_orders(
+    account_id: str, limit: int, cursor: str | None, status: str | None, symbol: str | None
+) -> tuple[list[OrderModel], str | None]:
+    """Newest first; ``cursor`` is the last order id of the previous page."""
+    condition = None
+    if status:
+        condition = OrderModel.status == status
+    if symbol:
+        condition = (
+            (OrderModel.symbol == symbol) if condition is None else condition & (OrderModel.symbol == symbol)
+        )
+    orders: list[OrderModel] = []
+    last_key = {"pk": {"S": account_id}, "sk": {"S": cursor}} if cursor else None
+    while len(orders) < limit:
+        page = OrderModel.query(
+            account_id, scan_index_forward=False, filter_condition=condition, limit=limit,
+            last_evaluated_key=last_key,
+        )  # fmt: skip
+        for order in page:
+            orders.append(order)
+            if len(orders) == limit:
+                return orders, order.order_id
+        last_key = page.last_evaluated_key
+        if not last_key:
+            return orders, None
+    return orders, None
+
+
+def open_orders_of_symbol(symbol: str) -> list[OrderModel]:
+    return list(OrderModel.open_by_symbol.query(symbol))
+
+
+def open_order_ids_of_account(account_id: str) -> list[str]:
+    return [item.sk for item in OrderModel.open_by_account.query(account_id)]
+
+
+def open_orders_of_account(account_id: str) -> list[OrderModel]:
+    keys = [(account_id, order_id) for order_id in open_order_ids_of_account(account_id)]
+    return list(OrderModel.batch_get(keys)) if keys else []
+
+
+def accounts_with_open_orders() -> set[str]:
+    return {item.open_account for item in OrderModel.open_by_account.scan() if item.open_account}
+
+
+def append_event(order: OrderModel, event: Mapping[str, Any]) -> bool:
+    """Write one of the order's events (keyed by the order's version after it); False if already written."""
+    item = OrderEventModel(
+        order.order_id, int(event["version"]), account_id=order.pk, kind=event["kind"], status=event["status"],
+        at=event["at"], data=event.get("data"),
+    )  # fmt: skip
+    try:
+        item.save(condition=OrderEventModel.sk.does_not_exist())
+    except PutError as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def clear_outbox(order: OrderModel) -> None:
+    """Drop the flushed events, unless the order moved on meanwhile (its next writer flushes them all)."""
+    try:
+        order.update(actions=[OrderModel.outbox.remove()], condition=OrderModel.version == int(order.version))
+    except UpdateError as exc:
+        if not is_conditional_failure(exc):
+            raise
+
+
+def events_of(order_id: str) -> list[OrderEventModel]:
+    return list(OrderEventModel.query(order_id, consistent_read=True))
+
+
+# ------------------------------------------------------------------------------------------ market
+def symbol_known(symbol: str) -> bool:
+    try:
+        SymbolInfoModel.get(symbol, attributes_to_get=["symbol"])
+    except SymbolInfoModel.DoesNotExist:
+        return False
+    return True
+
+
+def _price_of(item: LatestMarketModel) -> Decimal | None:
+    """The last final bar's close, else the quote's mid."""
+    bar, quote = item.last_bar or {}, item.quote or {}
+    if bar.get("close") is not None:
+        return Decimal(str(bar["close"]))
+    if quote.get("bid") is not None and quote.get("ask") is not None:
+        return (Decimal(str(quote["bid"])) + Decimal(str(quote["ask"]))) / 2
+    return None
+
+
+def last_price(symbol: str) -> Decimal | None:
+    try:
+        return _price_of(LatestMarketModel.get(f"SYMBOL#{symbol}", "LATEST"))
+    except LatestMarketModel.DoesNotExist:
+        return None
+
+
+def last_prices(symbols: list[str]) -> dict[str, Decimal]:
+    """Latest prices of several symbols with one BatchGetItem (symbols without a price are left out)."""
+    prices: dict[str, Decimal] = {}
+    keys = [(f"SYMBOL#{symbol}", "LATEST") for symbol in dict.fromkeys(symbols)]
+    for item in LatestMarketModel.batch_get(keys) if keys else []:
+        price = _price_of(item)
+        if price is not None:
+            prices[item.pk.split("#", 1)[1]] = price
+    return prices
