@@ -59,6 +59,8 @@ class TradingSettings(BaseModel):
     event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
     risk_function_name: str = Field("", alias="RISK_FUNCTION_NAME")
+    lake_bucket: str = Field("", alias="LAKE_BUCKET")
+    lake_database: str = Field("", alias="LAKE_DATABASE")
     # Paper broker fill model (basis points of price, cash per share, minimum per fill, share of a bar's volume).
     slippage_bps: str = Field("5", alias="PAPER_SLIPPAGE_BPS")
     fee_per_share: str = Field("0.005", alias="PAPER_FEE_PER_SHARE")

@@ -25,7 +25,7 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 GLOBAL_PK = "GLOBAL"
@@ -112,7 +112,7 @@ class OpenBySymbolIndex(GlobalSecondaryIndex["OrderModel"]):
 class OpenByAccountIndex(GlobalSecondaryIndex["OrderModel"]):
     class Meta:
         index_name = "open-by-account"
-        projection = KeysOnlyProjection()
+        projection = AllProjection()
 
     open_account = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -212,7 +212,25 @@ def create_account(account: AccountModel) -> None:
 
 
 def account_state(account_id: str) -> tuple[AccountModel | None, list[PositionModel]]:
-    return get_account(account_id), positions_of(account_id)
+    """The account item and all its positions with one Query (sk from "META" to "POS#\uffff")."""
+    from trade2026.adapters.aws import client
+
+    account: AccountModel | None = None
+    positions: list[PositionModel] = []
+    pages = client("dynamodb").get_paginator("query").paginate(
+        TableName=AccountModel.Meta.table_name, ConsistentRead=True,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={
+            ":pk": {"S": account_pk(account_id)}, ":lo": {"S": "META"}, ":hi": {"S": "POS#\uffff"},
+        },
+    )  # fmt: skip
+    for page in pages:
+        for item in page["Items"]:
+            if item["sk"]["S"] == "META":
+                account = AccountModel.from_raw_data(item)
+            else:
+                positions.append(PositionModel.from_raw_data(item))
+    return account, positions
 
 
 def positions_of(account_id: str) -> list[PositionModel]:
@@ -344,32 +362,23 @@ def open_orders_of_symbol(symbol: str) -> list[OrderModel]:
     return list(OrderModel.open_by_symbol.query(symbol))
 
 
-def open_order_ids_of_account(account_id: str) -> list[str]:
-    return [item.sk for item in OrderModel.open_by_account.query(account_id)]
-
-
 def open_orders_of_account(account_id: str) -> list[OrderModel]:
-    keys = [(account_id, order_id) for order_id in open_order_ids_of_account(account_id)]
-    return list(OrderModel.batch_get(keys)) if keys else []
+    return list(OrderModel.open_by_account.query(account_id))
 
 
 def accounts_with_open_orders() -> set[str]:
     return {item.open_account for item in OrderModel.open_by_account.scan() if item.open_account}
 
 
-def append_event(order: OrderModel, event: Mapping[str, Any]) -> bool:
-    """Write one of the order's events (keyed by the order's version after it); False if already written."""
-    item = OrderEventModel(
-        order.order_id, int(event["version"]), account_id=order.pk, kind=event["kind"], status=event["status"],
-        at=event["at"], data=event.get("data"),
-    )  # fmt: skip
-    try:
-        item.save(condition=OrderEventModel.sk.does_not_exist())
-    except PutError as exc:
-        if is_conditional_failure(exc):
-            return False
-        raise
-    return True
+def write_events(order: OrderModel, events: list[Mapping[str, Any]]) -> None:
+    """Write the order's events, keyed by the order's version after each. A retried flush writes the same
+    items again with the same content (each version has exactly one event), so the log stays append-only."""
+    with OrderEventModel.batch_write() as batch:
+        for event in events:
+            batch.save(OrderEventModel(
+                order.order_id, int(event["version"]), account_id=order.pk, kind=event["kind"],
+                status=event["status"], at=event["at"], data=event.get("data"),
+            ))  # fmt: skip
 
 
 def clear_outbox(order: OrderModel) -> None:
@@ -386,7 +395,19 @@ def events_of(order_id: str) -> list[OrderEventModel]:
 
 
 # ------------------------------------------------------------------------------------------ market
+_symbols_cache: dict[str, Any] = {"at": float("-inf"), "symbols": frozenset()}
+SYMBOLS_TTL_S = 60.0
+
+
 def symbol_known(symbol: str) -> bool:
+    """Known symbols are cached for a minute (a warm function reuses them); a miss is checked at the table."""
+    if time.monotonic() - _symbols_cache["at"] > SYMBOLS_TTL_S:
+        _symbols_cache["symbols"] = frozenset(
+            s.symbol for s in SymbolInfoModel.scan(attributes_to_get=["symbol"])
+        )
+        _symbols_cache["at"] = time.monotonic()
+    if symbol in _symbols_cache["symbols"]:
+        return True
     try:
         SymbolInfoModel.get(symbol, attributes_to_get=["symbol"])
     except SymbolInfoModel.DoesNotExist:

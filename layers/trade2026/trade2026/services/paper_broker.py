@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from trade2026.adapters import trading_store as store
 from trade2026.domain.trading.broker import Bar, FillModel, WorkingOrder, decide_fill, expire_day
-from trade2026.domain.trading.orders import OrderStatus
+from trade2026.domain.trading.ledger import PositionBook
+from trade2026.domain.trading.orders import OrderStatus, Side
 from trade2026.errors import Conflict
 from trade2026.services import trading
 from trade2026.services.trading import Publisher
@@ -94,9 +95,14 @@ def _work(
         return
     decision = decide_fill(state, bar, model)
     if decision.quantity > 0 and decision.price is not None:
+        quantity = fillable(order.pk, state, decision.quantity)
+        if quantity <= 0:
+            trading.cancel_with_reason(order, f"the position no longer allows a {state.spec.side}", publish)
+            report.canceled += 1
+            return
         trading.record_fill(
-            order, fill_id, decision.quantity, decision.price, decision.fee, bar.end, decision.cancel_rest,
-            decision.reason, publish,
+            order, fill_id, quantity, decision.price, model.fee(quantity, decision.price), bar.end,
+            decision.cancel_rest or quantity < decision.quantity, decision.reason, publish,
         )  # fmt: skip
         report.fills += 1
     elif decision.cancel_rest:
@@ -104,6 +110,22 @@ def _work(
         report.canceled += 1
     elif decision.stop_triggered and not order.stop_triggered:
         trading.mark_stop_triggered(order, decision.reason)
+
+
+def fillable(account_id: str, order: WorkingOrder, quantity: Decimal) -> Decimal:
+    """How much of a fill the position allows now. Risk checked the order against the position at submission;
+    other orders may have filled since (a short accepted while flat, then a buy filled first): a sell or cover
+    is capped at what is held, and a buy while short or a short while long does not fill at all."""
+    item = store.get_position(account_id, order.spec.symbol)
+    held = PositionBook.from_dict(item.book).quantity if item else Decimal(0)
+    side = order.spec.side
+    if side is Side.SELL:
+        return min(quantity, max(held, Decimal(0)))
+    if side is Side.COVER:
+        return min(quantity, max(-held, Decimal(0)))
+    if (side is Side.BUY and held < 0) or (side is Side.SHORT and held > 0):
+        return Decimal(0)
+    return quantity
 
 
 def expire(order: store.OrderModel, reason: str, publish: Publisher) -> None:

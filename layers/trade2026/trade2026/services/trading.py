@@ -168,9 +168,15 @@ def _remaining(order: store.OrderModel) -> Decimal:
 _SIGN = {Side.BUY: 1, Side.COVER: 1, Side.SELL: -1, Side.SHORT: -1}
 
 
-def risk_context(account: store.AccountModel, spec: OrderSpec, *, count_order: bool = True) -> RiskContext:
+def risk_context(
+    account: store.AccountModel,
+    positions: list[store.PositionModel],
+    spec: OrderSpec,
+    *,
+    count_order: bool = True,
+) -> RiskContext:
     """Everything the risk rules need, read fresh: positions, marks, open orders, today's P&L, kill switches."""
-    books = _books(store.positions_of(account.account_id))
+    books = _books(positions)
     open_orders = store.open_orders_of_account(account.account_id)
     prices = store.last_prices([*books, spec.symbol, *(o.symbol for o in open_orders)])
     exposures = {s: b.quantity * prices[s] for s, b in books.items() if s in prices and b.quantity}
@@ -211,7 +217,7 @@ def check_order(
     account_id: str, spec_data: Mapping[str, Any], publish: Publisher | None = None
 ) -> dict[str, Any]:
     """The pre-trade risk decision (run by the risk function): violations with their numbers + the context."""
-    account = store.get_account(account_id)
+    account, positions = store.account_state(account_id)
     if account is None:
         raise NotFound(f"No account {account_id}")
     spec = OrderSpec(
@@ -220,7 +226,7 @@ def check_order(
         limit_price=_dec(spec_data.get("limit_price")), stop_price=_dec(spec_data.get("stop_price")),
     )  # fmt: skip
     limits = RiskLimits.from_dict(account.limits)
-    ctx = risk_context(account, spec)
+    ctx = risk_context(account, positions, spec)
     violations = [v.to_dict() for v in evaluate(spec, ctx, limits)]
     if daily_loss_breached(ctx.daily_pnl, limits) and not account.kill:
         reason = f"daily loss limit: P&L today {ctx.daily_pnl} <= -{limits.daily_loss_limit}"
@@ -301,14 +307,16 @@ def flush_outbox(order: store.OrderModel, publish: Publisher) -> None:
     pending = list(order.outbox or [])
     if not pending:
         return
+    store.write_events(order, pending)
     for event in pending:
-        store.append_event(order, event)
         if event["kind"] == "fill":
-            fill = fill_from_event(order, event)
-            apply_to_position(order.pk, fill)
-        detail_type = _DETAIL_TYPES.get(event["kind"])
-        if detail_type:
-            publish(detail_type, [_event_detail(order, event)])
+            apply_to_position(order.pk, fill_from_event(order, event))
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for event in pending:
+        if event["kind"] in _DETAIL_TYPES:
+            by_type.setdefault(_DETAIL_TYPES[event["kind"]], []).append(_event_detail(order, event))
+    for detail_type, details in by_type.items():
+        publish(detail_type, details)
     store.clear_outbox(order)
 
 
@@ -495,33 +503,12 @@ def apply_to_position(account_id: str, fill: Fill) -> None:
             raise
         store.append_record(
             account_id, f"FILL#{fill.ts.isoformat()}#{fill.fill_id}",
-            {"fill": fill_to_dict(fill), "realizations": [jsonable(r) for r in realizations]},
+            {"fill": fill.to_dict(), "realizations": [r.to_dict() for r in realizations]},
         )  # fmt: skip
         return
     raise Conflict(
         f"Position {fill.symbol} of account {account_id} is too contended; the fill will be retried"
     )
-
-
-def jsonable(record: Any) -> dict[str, Any]:
-    """A ledger dataclass as JSON-safe data (exact decimal strings, ISO times)."""
-    out: dict[str, Any] = {}
-    for name, value in vars(record).items():
-        if isinstance(value, Decimal | datetime):
-            out[name] = str(value) if isinstance(value, Decimal) else value.isoformat()
-        elif isinstance(value, tuple):
-            out[name] = list(value)
-        else:
-            out[name] = value
-    return out
-
-
-def fill_to_dict(fill: Fill) -> dict[str, Any]:
-    return {
-        "fill_id": fill.fill_id, "order_id": fill.order_id, "symbol": fill.symbol, "side": fill.side,
-        "quantity": str(fill.quantity), "price": str(fill.price), "fee": str(fill.fee), "ts": fill.ts.isoformat(),
-        "strategy": fill.strategy, "lot_ids": list(fill.lot_ids),
-    }  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------- kill switch

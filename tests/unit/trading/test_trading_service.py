@@ -1,0 +1,231 @@
+"""The order service on DynamoDB (moto in process): concurrent fills, and a randomized run of orders, fills and
+cancels after which the books, the cash and the fill history agree."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
+
+from trade2026.adapters import trading_store as store
+from trade2026.auth import Caller
+from trade2026.domain.trading.broker import FillModel
+from trade2026.domain.trading.ledger import Fill, PositionBook
+from trade2026.services import ledger_reports, paper_broker, trading
+from trade2026.services.trading_models import AccountRequest, OrderRequest
+
+TABLES = {  # name -> (key schema, GSIs): the same keys as template.yaml
+    "accounts": ([("pk", "S"), ("sk", "S")], [("owner-index", "owner", "created_at")]),
+    "orders": (
+        [("pk", "S"), ("sk", "S")],
+        [("open-by-symbol", "open_symbol", "sk"), ("open-by-account", "open_account", "sk")],
+    ),
+    "order-events": ([("pk", "S"), ("sk", "N")], []),
+    "symbols": ([("symbol", "S")], []),
+    "market-state": ([("pk", "S"), ("sk", "S")], []),
+}  # fmt: skip
+TRADER = Caller("user-a", "alice", None, frozenset({"trader"}))
+SYMBOL = "ACME"
+
+
+ALL = {"ProjectionType": "ALL"}
+
+
+def _key(name: str, kind: str) -> dict[str, str]:
+    return {"AttributeName": name, "KeyType": kind}
+
+
+def _create_tables() -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    for name, (keys, indexes) in TABLES.items():
+        attributes = dict(keys) | {a: "S" for _, h, r in indexes for a in (h, r)}
+        extra: dict[str, Any] = {}
+        if indexes:
+            extra["GlobalSecondaryIndexes"] = [
+                {"IndexName": n, "KeySchema": [_key(h, "HASH"), _key(r, "RANGE")], "Projection": ALL}
+                for n, h, r in indexes
+            ]
+        dynamodb.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in attributes.items()],
+            KeySchema=[_key(k, kind) for (k, _), kind in zip(keys, ("HASH", "RANGE"), strict=False)],
+            **extra,
+        )
+    dynamodb.put_item(TableName="symbols", Item={"symbol": {"S": SYMBOL}})
+
+
+def _set_last_price(price: Decimal) -> None:
+    boto3.client("dynamodb", region_name="us-east-1").put_item(
+        TableName="market-state",
+        Item={
+            "pk": {"S": f"SYMBOL#{SYMBOL}"},
+            "sk": {"S": "LATEST"},
+            "last_bar": {"S": f'{{"close": {price}}}'},
+        },
+    )
+
+
+@pytest.fixture
+def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # moto's DynamoDB has no locks: serialize its requests, as the local cloud does (localcloud.awsstats), so
+    # that a conditional write is atomic as on DynamoDB.
+    lock = threading.Lock()
+    original = BotocoreStubber.__call__
+
+    def atomic(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
+    with mock_aws():
+        store.bind_tables("accounts", "orders", "order-events", "symbols", "market-state")
+        store._symbols_cache["at"] = float("-inf")
+        _create_tables()
+        _set_last_price(Decimal("100"))
+        yield
+
+
+def _account(cash: str = "1000000") -> str:
+    account = trading.create_account(TRADER.user_id, AccountRequest(starting_cash=Decimal(cash)))
+    limits = {"max_orders_per_second": 100000}
+    trading.update_limits(Caller("admin", "admin", None, frozenset({"admin"})), account.account_id, limits)
+    return account.account_id
+
+
+def _no_events(detail_type: str, details: list[dict[str, Any]]) -> None:
+    return None
+
+
+def test_sixteen_threads_filling_one_position_lose_no_update(tables: None):
+    # Given an account and 16 threads, each applying 5 buy fills of a different size to the same position
+    account_id = _account()
+    sizes = [Decimal(thread * 5 + n + 1) for thread in range(16) for n in range(5)]
+    start = datetime(2026, 1, 5, 15, tzinfo=UTC)
+
+    def fill(index: int) -> Fill:
+        ts = start + timedelta(seconds=index)
+        return Fill(
+            f"f{index}", f"o{index}", SYMBOL, "buy", sizes[index], Decimal("100.00"), Decimal("1"), ts
+        )
+
+    def worker(thread: int) -> None:
+        for n in range(5):
+            trading.apply_to_position(account_id, fill(thread * 5 + n))
+
+    # When they run at once (optimistic concurrency on the position's version)
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then the position is the sum of all fills, its lots add up to it, and every fill is in the history once
+    item = store.get_position(account_id, SYMBOL)
+    assert item is not None
+    book = PositionBook.from_dict(item.book)
+    assert book.quantity == sum(sizes)
+    assert sum(lot.quantity for lot in book.lots) == book.quantity
+    assert int(item.version) == len(sizes)
+    fills, _ = ledger_reports.fill_history(account_id)
+    assert sorted(f.fill_id for f in fills) == sorted(f"f{i}" for i in range(len(sizes)))
+    # And re-applying a fill changes nothing
+    trading.apply_to_position(account_id, fill(0))
+    again = store.get_position(account_id, SYMBOL)
+    assert again is not None and int(again.version) == len(sizes)
+
+
+def _check(account_id: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return trading.check_order(account_id, spec)
+
+
+class OrdersFillsCancels(RuleBasedStateMachine):
+    """Random limit/market orders, bars that fill them, and cancels; invariants after every step."""
+
+    @initialize()
+    def open_account(self) -> None:
+        self.account_id = _account("100000")
+        self.now = datetime.now(UTC) + timedelta(minutes=1)
+        self.bar = 0
+
+    @rule(
+        side=st.sampled_from(["buy", "sell", "short", "cover"]),
+        quantity=st.integers(1, 40),
+        limit=st.one_of(st.none(), st.integers(95, 105)),
+    )
+    def submit(self, side: str, quantity: int, limit: int | None) -> None:
+        request = OrderRequest(
+            symbol=SYMBOL, side=side, quantity=Decimal(quantity), order_type="limit" if limit else "market",
+            limit_price=Decimal(limit) if limit else None, time_in_force="gtc",
+        )  # fmt: skip
+        trading.submit_order(TRADER, self.account_id, request, _check, _no_events)
+
+    @rule(move=st.integers(-3, 3), volume=st.integers(50, 400))
+    def bar_closes(self, move: int, volume: int) -> None:
+        self.bar += 1
+        start_ns = int((self.now + timedelta(minutes=self.bar)).timestamp() * 1e9)
+        close = Decimal(100 + move)
+        detail = {
+            "symbol": SYMBOL, "start": start_ns, "end": start_ns + 60_000_000_000, "open": 100,
+            "high": max(100, 100 + move) + 1, "low": min(100, 100 + move) - 1, "close": float(close),
+            "volume": volume, "id": f"bar{self.bar}",
+        }  # fmt: skip
+        paper_broker.on_bar(detail, FillModel(), _no_events)
+        _set_last_price(close)
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        open_orders = store.open_orders_of_account(self.account_id)
+        if open_orders:
+            order = data.draw(st.sampled_from(open_orders))
+            trading.cancel_order(TRADER, self.account_id, order.order_id, _no_events)
+
+    @invariant()
+    def books_cash_and_history_agree(self) -> None:
+        report = ledger_reports.positions(TRADER, self.account_id)
+        summary = {
+            k: Decimal(v) for k, v in report["summary"].items() if k in ("cash", "equity", "market_value")
+        }
+        # cash + positions x price = equity
+        prices = {p["symbol"]: Decimal(p["price"]) for p in report["positions"] if p["price"] is not None}
+        marked = sum((Decimal(p["quantity"]) * prices[p["symbol"]] for p in report["positions"]), Decimal(0))
+        assert summary["cash"] + marked == summary["equity"]
+        # sum of lot quantities = position, for every position
+        for item in store.positions_of(self.account_id):
+            book = PositionBook.from_dict(item.book)
+            assert sum(lot.signed_quantity for lot in book.lots) == book.quantity
+        # the fill history replays to the same positions, and each order's fills add up to its filled quantity
+        fills, _ = ledger_reports.fill_history(self.account_id)
+        net: dict[str, Decimal] = {}
+        for f in fills:
+            net[f.symbol] = net.get(f.symbol, Decimal(0)) + f.signed_quantity
+        assert {s: q for s, q in net.items() if q} == {
+            p["symbol"]: Decimal(p["quantity"]) for p in report["positions"] if Decimal(p["quantity"])
+        }
+        for order, _ in _orders_with_fills(self.account_id, fills):
+            assert sum(f.quantity for f in fills if f.order_id == order.order_id) == Decimal(
+                order.filled_quantity
+            )
+
+
+def _orders_with_fills(account_id: str, fills: list[Fill]) -> list[tuple[store.OrderModel, int]]:
+    orders, _ = store.query_orders(account_id, 1000, None, None, None)
+    return [(o, sum(1 for f in fills if f.order_id == o.order_id)) for o in orders]
+
+
+def test_random_orders_fills_and_cancels_keep_the_books_consistent(tables: None):
+    # Given/When a randomized run of orders, bars and cancels, Then the invariants hold after every step
+    OrdersFillsCancels.TestCase.settings = settings(
+        max_examples=8, stateful_step_count=20, deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )  # fmt: skip
+    OrdersFillsCancels.TestCase().runTest()
