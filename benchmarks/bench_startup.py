@@ -443,12 +443,13 @@ def verdicts(results: dict[str, list[StartupRun]], functions: list[HandlerImport
     )
     orphans = sum(r.orphans for runs in results.values() for r in runs)
     lines.append(f"- Worker processes left running after SIGINT: {orphans} over all runs.")
+    bars = {"functions/marketdata": "market data API", "functions/orders": "orders", "functions/risk": "risk"}
     for f in functions:
-        if f.code_uri == "functions/marketdata" and not f.error:
+        if f.code_uri in bars and not f.error:
             import_ms = median(f.import_s)
             ok = import_ms is not None and import_ms < MARKETDATA_IMPORT_BAR_S and "pandas" not in f.modules
             lines.append(
-                f"- Bar: market data API cold import under {MARKETDATA_IMPORT_BAR_S * 1000:.0f} ms "
+                f"- Bar: {bars[f.code_uri]} cold import under {MARKETDATA_IMPORT_BAR_S * 1000:.0f} ms "
                 f"without pandas: {'met' if ok else 'NOT met'} ({millis(import_ms)} ms, pandas "
                 f"{'imported' if 'pandas' in f.modules else 'not imported'})."
             )

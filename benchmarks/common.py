@@ -12,9 +12,12 @@ import os
 import platform
 import re
 import shlex
+import signal
 import socket
 import statistics
+import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,3 +179,40 @@ def update_section(name: str, content: str, doc_path: Path = DOC_PATH) -> None:
         text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
     doc_path.parent.mkdir(parents=True, exist_ok=True)
     doc_path.write_text(text, encoding="utf-8")
+
+
+class LocalCloud:
+    """`trade2026 up --no-demo-data` on free ports with a fresh state directory."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        command = [
+            sys.executable, "-m", "localcloud", "up", "--no-demo-data", "--api-port", str(free_port()),
+            "--aws-port", str(free_port()), "--state-dir", str(state_dir),
+        ]  # fmt: skip
+        self._log = (state_dir / "up.log").open("wb")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=child_environment(), stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 180
+        while not (state_dir / "ready").exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"the local cloud did not start:\n{(state_dir / 'up.log').read_text()[-3000:]}"
+                )
+            time.sleep(0.2)
+
+    def normalizer_log(self) -> str:
+        logs = list((self.state_dir / "logs").glob("*marketdata-normalizer*.log"))
+        return "".join(path.read_text(errors="replace") for path in logs)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()

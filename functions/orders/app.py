@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -37,7 +39,6 @@ bind_tables(settings.accounts_table, settings.orders_table, settings.order_event
 idempotency = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="order", expires_after_seconds=86_400
 )
-persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client("dynamodb"))
 app = create_resolver()
 AccountId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 OrderId = Annotated[str, Path(pattern=r"^[a-f0-9]{1,64}$")]
@@ -51,12 +52,22 @@ def check_risk(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
     return dict(lambdas.invoke_json(settings.risk_function_name, {"account_id": account_id, "order": order}))
 
 
-@idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=idempotency)
-def place_order(request: dict[str, Any]) -> dict[str, Any]:
-    """Runs once per (user, account, Idempotency-Key); a retry gets the stored answer back."""
+def _place_order(request: dict[str, Any]) -> dict[str, Any]:
     order = OrderRequest.model_validate(request["order"])
     caller = current_caller(app)
     return trading.submit_order(caller, request["account_id"], order, check_risk, publish).model_dump()
+
+
+@cache
+def place_order() -> Callable[..., dict[str, Any]]:
+    """Submission run once per (user, account, Idempotency-Key): a retry gets the stored answer back.
+    Built on first use, so that creating its DynamoDB client stays out of the cold import."""
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=client("dynamodb")
+    )
+    return idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=idempotency
+    )(_place_order)
 
 
 @app.post("/v1/accounts", summary="Open a paper trading account for the caller")
@@ -115,7 +126,7 @@ def submit_order(
     order_data = body.model_dump(mode="json")
     if idempotency_key:
         key = f"{caller.user_id}:{account_id}:{idempotency_key}"
-        view = place_order(request={"key": key, "account_id": account_id, "order": order_data})
+        view = place_order()(request={"key": key, "account_id": account_id, "order": order_data})
     else:
         view = trading.submit_order(caller, account_id, body, check_risk, publish).model_dump()
     status = 201 if view["status"] != "rejected" else 422
