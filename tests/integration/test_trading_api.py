@@ -16,7 +16,9 @@ import pytest
 import requests
 
 IDEMPOTENCY_KEYS = int(os.environ.get("TRADE2026_IDEMPOTENCY_KEYS", "200"))
-SYMBOL = "SP500"  # arch's S&P 500 daily bars (loaded as SP500): the last close, 2506.85, is the reference price
+SYMBOL = (
+    "SP500"  # arch's S&P 500 daily bars (loaded as SP500): the last close, 2506.85, is the reference price
+)
 
 
 @pytest.fixture(scope="module")
@@ -269,27 +271,44 @@ def _wait(predicate: Any, timeout_s: float = 30) -> Any:
 def test_bar_closed_fills_limit_orders_partially_then_fully_and_a_cancel_stops_the_rest(
     cloud: Any, market: None, trader_token: str
 ):
-    # Given a limit buy of 300 at 2500 and a market sell-short of 10, accepted now
+    # Given a GTC limit buy of 90 at 2500, accepted now
     account = _open_account(cloud, trader_token)
     buy = _send(cloud, "POST", f"/v1/accounts/{account}/orders", trader_token,
-                {**LIMIT_BUY, "quantity": "300", "time_in_force": "gtc"}).json()  # fmt: skip
+                {**LIMIT_BUY, "quantity": "90", "time_in_force": "gtc"}).json()  # fmt: skip
     start = time.time_ns() + 1_000_000_000
-    # When a bar trades through the limit with volume 2,000 (10% share = 200 shares), and then another
-    _bar_closed(cloud, start, "2510", "2512", "2490", "2495", "2000")
+    assert buy["status"] == "accepted", buy
+    # When a bar trades through the limit with volume 500 (at most 10% of it = 50 shares fill), and then another
+    _bar_closed(cloud, start, "2510", "2512", "2490", "2495", "500")
     path = f"/v1/accounts/{account}/orders/{buy['id']}"
     partial = _wait(
         lambda: (o := _send(cloud, "GET", path, trader_token).json())["status"] == "partially_filled" and o
     )
-    # Then 200 fill at the limit (the open was above it) and the event history shows the fill
-    assert Decimal(partial["filled_quantity"]) == 200
+    # Then 50 fill at the limit (the open was above it) and the event history shows the fill
+    assert Decimal(partial["filled_quantity"]) == 50
     assert Decimal(partial["average_price"]) == Decimal("2500.00")
     assert [e["kind"] for e in partial["events"]] == ["new", "accepted", "fill"]
     # And redelivering the same bar changes nothing; the next bar completes the order
-    _bar_closed(cloud, start, "2510", "2512", "2490", "2495", "2000")
+    _bar_closed(cloud, start, "2510", "2512", "2490", "2495", "500")
     _bar_closed(cloud, start + 60_000_000_000, "2499", "2501", "2480", "2490", "5000")
     filled = _wait(lambda: (o := _send(cloud, "GET", path, trader_token).json())["status"] == "filled" and o)
-    assert Decimal(filled["filled_quantity"]) == 300
+    assert Decimal(filled["filled_quantity"]) == 90
     assert [e["kind"] for e in filled["events"]] == ["new", "accepted", "fill", "fill"]
     # And cancelling a filled order is a 409 with the reason
     cancel = _send(cloud, "DELETE", path, trader_token)
     assert cancel.status_code == 409 and "filled" in cancel.json()["message"]
+    # And the ledger shows the position, its two tax lots, and the two fills in the blotter
+    positions = _send(cloud, "GET", f"/v1/accounts/{account}/positions", trader_token).json()
+    (position,) = positions["positions"]
+    assert position["symbol"] == SYMBOL and Decimal(position["quantity"]) == 90
+    cash = Decimal(positions["summary"]["cash"])
+    # (the second bar opened at 2499, below the limit: those 40 filled at the better open)
+    assert cash == Decimal("1000000") - 50 * Decimal("2500.00") - 40 * Decimal("2499") - Decimal(
+        filled["fees"]
+    )
+    lots = _send(cloud, "GET", f"/v1/accounts/{account}/taxlots", trader_token).json()["lots"]
+    assert sorted(Decimal(lot["quantity"]) for lot in lots) == [40, 50]
+    blotter = _send(cloud, "GET", f"/v1/accounts/{account}/reports/blotter", trader_token)
+    assert blotter.headers["Content-Type"].startswith("text/csv")
+    assert len(blotter.text.strip().splitlines()) == 3
+    by_symbol = _send(cloud, "GET", f"/v1/accounts/{account}/pnl?by=symbol", trader_token).json()["rows"]
+    assert [row["key"] for row in by_symbol] == [SYMBOL]
