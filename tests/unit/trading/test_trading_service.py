@@ -229,3 +229,46 @@ def test_random_orders_fills_and_cancels_keep_the_books_consistent(tables: None)
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )  # fmt: skip
     OrdersFillsCancels.TestCase().runTest()
+
+
+def test_daily_loss_limit_trips_the_kill_switch_and_cancels_open_orders(tables: None):
+    # Given an account with a daily loss limit of 1,000, long 100 at 100, and an open limit order
+    account_id = _account("100000")
+    admin = Caller("admin", "admin", None, frozenset({"admin"}))
+    trading.update_limits(admin, account_id, {"daily_loss_limit": "1000"})
+    trading.apply_to_position(
+        account_id, Fill("f1", "o1", SYMBOL, "buy", Decimal(100), Decimal(100), Decimal(0), datetime.now(UTC))
+    )
+    order = OrderRequest(
+        symbol=SYMBOL, side="buy", quantity=Decimal(1), order_type="limit", limit_price=Decimal(99)
+    )
+    opened = trading.submit_order(
+        TRADER, account_id, order, _check, _no_events
+    )  # also records today's opening equity
+    assert opened.status == "accepted"
+    # When the price falls to 89.99 (a loss of 1,001 today) and another order is checked
+    _set_last_price(Decimal("89.99"))
+    rejected = trading.submit_order(TRADER, account_id, order, _check, _no_events)
+    # Then it is rejected by the daily loss rule, the kill switch is engaged with the numbers, the open order is canceled
+    assert "daily_loss_limit" in {v["rule"] for v in rejected.rejection or []}
+    account = store.get_account(account_id)
+    assert account is not None and account.kill is not None and "-1001" in account.kill["reason"]
+    assert store.get_order(account_id, opened.id).status == "canceled"  # type: ignore[union-attr]
+
+
+def test_daily_loss_one_cent_inside_the_limit_trips_nothing(tables: None):
+    # Given the same account, When the loss is 999.99, Then orders still pass and no kill switch is engaged
+    account_id = _account("100000")
+    trading.update_limits(
+        Caller("admin", "admin", None, frozenset({"admin"})), account_id, {"daily_loss_limit": "1000"}
+    )
+    trading.apply_to_position(
+        account_id, Fill("f1", "o1", SYMBOL, "buy", Decimal(100), Decimal(100), Decimal(0), datetime.now(UTC))
+    )
+    order = OrderRequest(
+        symbol=SYMBOL, side="buy", quantity=Decimal(1), order_type="limit", limit_price=Decimal(92)
+    )
+    trading.submit_order(TRADER, account_id, order, _check, _no_events)
+    _set_last_price(Decimal("90.0001"))
+    assert trading.submit_order(TRADER, account_id, order, _check, _no_events).status == "accepted"
+    assert store.get_account(account_id).kill is None  # type: ignore[union-attr]
