@@ -249,7 +249,7 @@ def test_daily_loss_limit_trips_the_kill_switch_and_cancels_open_orders(tables: 
     # When the price falls to 89.99 (a loss of 1,001 today) and another order is checked
     _set_last_price(Decimal("89.99"))
     rejected = trading.submit_order(TRADER, account_id, order, _check, _no_events)
-    # Then it is rejected by the daily loss rule, the kill switch is engaged with the numbers, the open order is canceled
+    # Then the daily loss rule rejects it, the kill switch is engaged with the numbers, the open order is canceled
     assert "daily_loss_limit" in {v["rule"] for v in rejected.rejection or []}
     account = store.get_account(account_id)
     assert account is not None and account.kill is not None and "-1001" in account.kill["reason"]
