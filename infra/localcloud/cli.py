@@ -158,8 +158,31 @@ def status(state_dir: Annotated[Path, typer.Option()] = ROOT / ".localcloud") ->
         console.print(f"[bold]{name}[/]: {len(stack['functions'])} functions, {len(stack['routes'])} routes")
         for logical_id, why in stack["not_emulated"].items():
             console.print(f"  [dim]{logical_id}: {why}[/]")
+    _print_ops_summary(state)
     if response.status_code != 200:
         raise typer.Exit(1)
+
+
+def _print_ops_summary(state: dict[str, Any]) -> None:
+    """The numbers of GET /v1/ops/metrics (the same CloudWatch reads), last hour, and every alarm's state."""
+    import boto3
+
+    from trade2026.services.ops_metrics import summary
+
+    use_fake_aws(state["aws_endpoint"])
+    prefix = f"trade2026-{state['public_config'].get('stage', 'dev')}-"
+    try:
+        cloudwatch = boto3.client("cloudwatch", endpoint_url=state["aws_endpoint"], region_name="us-east-1")
+        ops = summary(cloudwatch, f"{prefix}api", f"{prefix}marketdata-normalizer", f"{prefix}marketdata-dlq",
+                      prefix, minutes=60)  # fmt: skip
+    except Exception as exc:  # the summary is a convenience: never fail `status` over it
+        console.print(f"[yellow]No metrics summary: {exc}[/]")
+        return
+    numbers = ", ".join(f"{m.name} {m.value:g}" for m in ops.metrics if m.value is not None)
+    console.print(f"[bold]Last hour[/]: {numbers or 'no traffic yet'}")
+    for alarm in ops.alarms:
+        color = "red" if alarm.state == "ALARM" else "green"
+        console.print(f"  alarm {alarm.name}: [{color}]{alarm.state}[/]")
 
 
 @app.command()
@@ -297,6 +320,15 @@ def deploy(
         console.print("[red]AWS_ENDPOINT_URL is set: unset it to deploy to AWS.[/]")
         raise typer.Exit(2)
     _sam("deploy", "--config-env", stage)
+
+
+def _register_train() -> None:
+    from localcloud import train_cli
+
+    app.command(name="train")(train_cli.train)
+
+
+_register_train()
 
 
 def main() -> None:
