@@ -28,7 +28,7 @@ app = create_resolver()
 ID = Annotated[str, Path(pattern="^[0-9a-f]{32}$")]
 
 
-class RunInfo(BaseModel):
+class TrainingRunInfo(BaseModel):
     id: str
     status: str
     step: str | None = None
@@ -51,8 +51,8 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any] = {}
 
 
-def _run(item: registry.RegistryItem) -> RunInfo:
-    return RunInfo(id=str(item.run_id), status=str(item.status), step=item.step, created_at=item.created_at,
+def _run(item: registry.RegistryItem) -> TrainingRunInfo:
+    return TrainingRunInfo(id=str(item.run_id), status=str(item.status), step=item.step, created_at=item.created_at,
                    model_id=item.model_id, error=item.error, request=item.request or {},
                    progress=item.progress or {})  # fmt: skip
 
@@ -84,7 +84,7 @@ def get_features(feature_set: str, symbol: str) -> dict[str, Any]:
 
 
 @app.post("/v1/models/train", summary="Start a training run (asynchronous): returns its id")
-def train(body: ml.TrainRequest) -> Response[RunInfo]:
+def train(body: ml.TrainRequest) -> Response[TrainingRunInfo]:
     caller = current_caller(app)
     caller.require_any("trader")
     run = ml.start_run(body, caller.user_id, settings, ml.lake_bar_reader(lake, body.end))
@@ -92,7 +92,7 @@ def train(body: ml.TrainRequest) -> Response[RunInfo]:
 
 
 @app.get("/v1/models/runs/<run_id>", summary="A training run's progress, evaluation and outcome")
-def get_run(run_id: ID) -> RunInfo:
+def get_run(run_id: ID) -> TrainingRunInfo:
     caller = current_caller(app)
     run = registry.get_run(run_id)
     if run is None or (run.owner != caller.user_id and not caller.is_admin):

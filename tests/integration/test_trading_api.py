@@ -312,3 +312,30 @@ def test_bar_closed_fills_limit_orders_partially_then_fully_and_a_cancel_stops_t
     assert len(blotter.text.strip().splitlines()) == 3
     by_symbol = _send(cloud, "GET", f"/v1/accounts/{account}/pnl?by=symbol", trader_token).json()["rows"]
     assert [row["key"] for row in by_symbol] == [SYMBOL]
+
+
+def test_replace_changes_quantity_and_price_in_place_and_keeps_the_history(
+    cloud: Any, market: None, trader_token: str
+):
+    # Given an open limit order
+    account = _open_account(cloud, trader_token)
+    order = _send(cloud, "POST", f"/v1/accounts/{account}/orders", trader_token, LIMIT_BUY).json()
+    path = f"/v1/accounts/{account}/orders/{order['id']}"
+    # When its quantity and limit price are replaced
+    replaced = _send(cloud, "PATCH", path, trader_token, {"quantity": "3", "limit_price": "2501.50"})
+    # Then the same order carries the new values, stays accepted, and its history shows the replace
+    assert replaced.status_code == 200, replaced.text
+    body = replaced.json()
+    assert (body["id"], body["quantity"], body["limit_price"], body["status"]) == (
+        order["id"],
+        "3",
+        "2501.50",
+        "accepted",
+    )
+    events = _send(cloud, "GET", path, trader_token).json()["events"]
+    assert [e["kind"] for e in events] == ["new", "accepted", "replaced"]
+    # And a replace off the tick grid or of a canceled order is refused with the reason
+    assert _send(cloud, "PATCH", path, trader_token, {"limit_price": "2501.555"}).status_code == 422
+    _send(cloud, "DELETE", path, trader_token)
+    gone = _send(cloud, "PATCH", path, trader_token, {"quantity": "4"})
+    assert gone.status_code == 409 and "canceled" in gone.json()["message"]

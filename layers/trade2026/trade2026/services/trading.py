@@ -328,9 +328,10 @@ def _event_detail(order: store.OrderModel, event: Mapping[str, Any]) -> dict[str
     }  # fmt: skip
 
 
-def _change(order: store.OrderModel, new_status: OrderStatus, kind: str, data: Any) -> None:
-    """Apply a transition to the item in memory (version + 1, its event into the outbox)."""
-    status = transition(OrderStatus(order.status), new_status)
+def _change(order: store.OrderModel, new_status: OrderStatus | None, kind: str, data: Any) -> None:
+    """Apply a change to the item in memory (version + 1, its event into the outbox); ``new_status`` None keeps
+    the status (a replace, a triggered stop), anything else must be a legal transition."""
+    status = OrderStatus(order.status) if new_status is None else transition(OrderStatus(order.status), new_status)
     order.version = int(order.version) + 1
     order.status = str(status)
     order.updated_at = _now()
@@ -384,10 +385,7 @@ def mark_stop_triggered(order: store.OrderModel, reason: str) -> None:
     """A stop that triggered without filling (e.g. a stop-limit whose limit was not reached) stays triggered."""
     expected = int(order.version)
     order.stop_triggered = 1
-    order.version = expected + 1
-    order.updated_at = _now()
-    event = _event(order, order.version, "stop_triggered", order.status, {"reason": reason})
-    order.outbox = [*(order.outbox or []), event]
+    _change(order, None, "stop_triggered", {"reason": reason})
     _save(order, expected)
     flush_outbox(order, lambda *_: None)
 
@@ -427,7 +425,7 @@ def replace_order(
         raise Unprocessable("The replacement breaks pre-trade risk limits", details=decision["violations"])
     expected = int(order.version)
     order.spec = _spec_dict(spec, order.spec.get("lot_ids", ()))
-    _change(order, OrderStatus(order.status), "replaced", {"spec": order.spec, "risk": decision["context"]})
+    _change(order, None, "replaced", {"spec": order.spec, "risk": decision["context"]})
     _save(order, expected)
     flush_outbox(order, publish)
     return order_view(order)
