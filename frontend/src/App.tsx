@@ -10,6 +10,26 @@ import { Loading, Panel } from "./ui/components";
 // The chart library is only downloaded when a page with charts (Market, Backtests) is opened.
 const MarketPage = lazy(() => import("./market/MarketPage"));
 const BacktestsPage = lazy(() => import("./backtests/BacktestsPage"));
+const TradingPage = lazy(() => import("./trading/TradingPage"));
+const RiskPage = lazy(() => import("./risk/RiskPage"));
+const ReportsPage = lazy(() => import("./reports/ReportsPage"));
+const PortfolioPage = lazy(() => import("./portfolio/PortfolioPage"));
+const AnalyticsPage = lazy(() => import("./analytics/AnalyticsPage"));
+const SimulationsPage = lazy(() => import("./simulations/SimulationsPage"));
+const ModelsPage = lazy(() => import("./models/ModelsPage"));
+const StrategiesPage = lazy(() => import("./strategies/StrategiesPage"));
+
+/** A page loaded on first visit (its code, and its chart library, are separate chunks). */
+function lazyPage(path: string, what: string, Page: ReturnType<typeof lazy>) {
+  return {
+    path,
+    element: (
+      <Suspense fallback={<Loading what={what} />}>
+        <Page />
+      </Suspense>
+    ),
+  };
+}
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { session } = useAuth();
@@ -58,6 +78,14 @@ const router = createBrowserRouter([
           </Suspense>
         ),
       },
+      lazyPage("trading", "the trading page", TradingPage),
+      lazyPage("risk", "the risk page", RiskPage),
+      lazyPage("reports", "the reports page", ReportsPage),
+      lazyPage("portfolio", "the portfolio page", PortfolioPage),
+      lazyPage("analytics", "the analytics page", AnalyticsPage),
+      lazyPage("simulations", "the simulations page", SimulationsPage),
+      lazyPage("models", "the models page", ModelsPage),
+      lazyPage("strategies", "the strategies page", StrategiesPage),
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -1,5 +1,5 @@
 """The web UI end to end: a real Chromium signs in, reads the dashboard and market data, runs a backtest and a
-sweep, switches roles (ui_flow.mjs)."""
+sweep, submits, replaces and cancels an order, runs the optimizer, switches roles (ui_flow.mjs)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,33 @@ UI_FLOW = Path(__file__).with_name("ui_flow.mjs")
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+# The steps of ui_flow.mjs in order, each group once its API is deployed (a setting of the same name).
+STEPS: list[tuple[str | None, list[str]]] = [
+    (None, ["login-page", "login-wrong-password", "dashboard-trader", "reload-keeps-session"]),
+    ("market", ["market-sp500", "market-weekly-ema", "market-download-csv"]),
+    ("models", ["models-training-started"]),
+    ("backtests", ["backtests-tearsheet", "backtests-api-error", "backtests-sweep-pbo", "backtests-history-reopen",
+                   "backtests-walkforward"]),
+    ("trading", ["trading-rejected", "trading-limit-order",
+                 "trading-replace-cancel",
+                 "dashboard-account", "risk-trader", "reports"]),
+    ("portfolio", ["portfolio-optimizer"]),
+    ("analytics", ["analytics-scanner", "analytics-time-machine", "analytics-physics", "simulations"]),
+    ("strategies", ["strategies-lifecycle"]),
+    ("models", ["models-training-registered"]),
+    (None, ["signed-out"]),
+    ("trading", ["risk-admin-limits"]),
+    (None, ["dashboard-viewer"]),
+    ("trading", ["trading-viewer"]),
+    ("backtests", ["backtests-viewer"]),
+    (None, ["rejected-token-back-to-login", "expiring-token-back-to-login"]),
+]  # fmt: skip
+
+
+def expected_steps(settings: dict[str, object]) -> list[str]:
+    return [name for flag, names in STEPS if flag is None or settings[flag] for name in names]
+
+
 def market_api_deployed() -> bool:
     # A guard on a known future route, not a skip: the Market page steps run as soon as the market data API
     # is in the generated OpenAPI document (and so deployed by template.yaml).
@@ -30,24 +57,61 @@ def backtests_api_deployed() -> bool:
     return "/v1/backtests/strategies" in json.loads(OPENAPI.read_text())["paths"]
 
 
-def load_sp500(cloud: UiCloud) -> None:
-    """Real daily S&P 500 bars (shipped by the `arch` package), loaded the way users load data."""
-    command = [sys.executable, "-m", "localcloud", "ingest", "--source", "sp500"]
-    command += ["--state-dir", str(cloud.state_dir)]
-    result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, f"ingest failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+def trading_api_deployed() -> bool:
+    paths = json.loads(OPENAPI.read_text())["paths"]
+    return "/v1/accounts/{account_id}/orders" in paths and "/v1/accounts/{account_id}/positions" in paths
+
+
+def analytics_api_deployed() -> bool:
+    paths = json.loads(OPENAPI.read_text())["paths"]
+    wanted = ("/v1/scanners/{name}/run", "/v1/alpha/time-machine/find-matches", "/v1/physics/signals",
+              "/v1/simulations")  # fmt: skip
+    return all(path in paths for path in wanted)
+
+
+def models_api_deployed() -> bool:
+    paths = json.loads(OPENAPI.read_text())["paths"]
+    return "/v1/models/train" in paths and "/v1/models/runs/{run_id}" in paths
+
+
+def strategies_api_deployed() -> bool:
+    paths = json.loads(OPENAPI.read_text())["paths"]
+    return "/v1/strategies/{strategy_id}/versions/{version}/transition" in paths
+
+
+def portfolio_api_deployed() -> bool:
+    return "/v1/portfolio/optimize" in json.loads(OPENAPI.read_text())["paths"]
+
+
+def load_daily(cloud: UiCloud, *sources: str) -> None:
+    """Real daily bars (S&P 500 and NASDAQ, shipped by the `arch` package), loaded the way users load data
+    (the sources side by side)."""
+    state = ["--state-dir", str(cloud.state_dir)]
+    commands = [
+        [sys.executable, "-m", "localcloud", "ingest", "--source", source, *state] for source in sources
+    ]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for command in commands
+    ]
+    for process in processes:
+        output, _ = process.communicate(timeout=180)
+        assert process.returncode == 0, f"ingest failed:\n{output[-3000:]}"
 
 
 @pytest.fixture
-def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def screenshot_dir() -> Path:
+    """Where the screenshots of every step stay after the run: TRADE2026_E2E_SCREENSHOTS, else
+    .localcloud/e2e-screenshots/ (git-ignored; emptied at the start of each run)."""
     chosen = os.environ.get("TRADE2026_E2E_SCREENSHOTS")
-    if chosen:
-        Path(chosen).mkdir(parents=True, exist_ok=True)
-        return Path(chosen)
-    return tmp_path_factory.mktemp("ui-screenshots")
+    directory = Path(chosen) if chosen else ROOT / ".localcloud" / "e2e-screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.png"):
+        old.unlink()
+    return directory
 
 
-def test_ui_sign_in_dashboard_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir: Path) -> None:
+def test_ui_sign_in_trade_optimize_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir: Path) -> None:
     """Given the platform and its built UI, when a trader then a viewer use it, then every check passes."""
     node = shutil.which("node")
     assert node, "Node.js is needed for the browser test (see frontend/README.md)"
@@ -55,8 +119,13 @@ def test_ui_sign_in_dashboard_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir
     # Given demo market data, once the market data API exists
     market = market_api_deployed()
     backtests = market and backtests_api_deployed()
+    trading = market and trading_api_deployed()
+    portfolio = market and portfolio_api_deployed()
+    analytics = market and analytics_api_deployed()
+    models = market and models_api_deployed()
+    strategies = market and strategies_api_deployed()
     if market:
-        load_sp500(ui_cloud)
+        load_daily(ui_cloud, "sp500", *(["nasdaq"] if portfolio else []))
     settings = {
         "baseUrl": ui_cloud.base_url,
         "frontendDir": str(FRONTEND),
@@ -64,6 +133,11 @@ def test_ui_sign_in_dashboard_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir
         "screenshotDir": str(screenshot_dir),
         "market": market,
         "backtests": backtests,
+        "trading": trading,
+        "portfolio": portfolio,
+        "analytics": analytics,
+        "models": models,
+        "strategies": strategies,
     }
     # When the scripted user goes through the UI in Chromium
     command = [node, str(UI_FLOW), json.dumps(settings)]
@@ -73,20 +147,6 @@ def test_ui_sign_in_dashboard_roles_and_expiry(ui_cloud: UiCloud, screenshot_dir
     assert result.returncode == 0, output
     report = json.loads(result.stdout.strip().splitlines()[-1])
     names = [step["step"] for step in report["steps"]]
-    expected = ["login-page", "login-wrong-password", "dashboard-trader", "reload-keeps-session"]
-    if market:
-        expected += ["market-sp500", "market-weekly-ema", "market-download-csv"]
-    if backtests:
-        expected += [
-            "backtests-tearsheet",
-            "backtests-api-error",
-            "backtests-sweep-pbo",
-            "backtests-history-reopen",
-            "backtests-walkforward",
-        ]
-    expected += ["signed-out", "dashboard-viewer"]
-    if backtests:
-        expected += ["backtests-viewer"]
-    expected += ["rejected-token-back-to-login", "expiring-token-back-to-login"]
+    expected = expected_steps(settings)
     assert names == expected, output
     assert all(Path(step["screenshot"]).stat().st_size > 10_000 for step in report["steps"]), output

@@ -3,7 +3,8 @@
 //
 // Settings: baseUrl, frontendDir (where playwright-core is installed), logins (the demo-logins.json
 // entries), screenshotDir, market (true once the market data API is deployed), backtests (true once the
-// research API is deployed; needs the market data too).
+// research API is deployed; needs the market data too), trading (the orders/ledger API), portfolio (the
+// optimizer; needs SP500 and NASDAQ bars).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -135,8 +136,32 @@ async function main() {
       await marketSteps(page, base);
     }
 
+    if (settings.models) {
+      await startTraining(page); // runs while the next steps do: checked at the end
+    }
+
     if (settings.backtests) {
       await backtestSteps(page, base, consoleErrors);
+    }
+
+    if (settings.trading) {
+      await tradingSteps(page, base, consoleErrors);
+    }
+
+    if (settings.portfolio) {
+      await portfolioSteps(page);
+    }
+
+    if (settings.analytics) {
+      await analyticsSteps(page);
+    }
+
+    if (settings.strategies) {
+      await strategySteps(page, consoleErrors);
+    }
+
+    if (settings.models) {
+      await modelSteps(page);
     }
 
     await step("signed-out", page, async () => {
@@ -148,6 +173,10 @@ async function main() {
       await page.waitForURL(`${base}/login`);
     });
 
+    if (settings.trading) {
+      await adminSteps(page, base);
+    }
+
     await step("dashboard-viewer", page, async () => {
       await signIn(page, viewer.username, viewer.password);
       await page.waitForURL(`${base}/`);
@@ -158,6 +187,32 @@ async function main() {
       check((await page.getByTestId("role-access").innerText()) === "read-only", "a viewer is read-only");
       check((await page.getByText("trading enabled").count()) === 0, "no trading affordance for a viewer");
     });
+
+    if (settings.trading) {
+      await step("trading-viewer", page, async () => {
+        await page.getByRole("link", { name: "Trading" }).click();
+        await page.waitForURL(/\/trading/);
+        await page.getByTestId("no-account").waitFor();
+        check((await page.getByRole("button", { name: /Submit/ }).count()) === 0, "no order ticket for a viewer");
+        // The API refuses a viewer's order anyway (the UI only hides the controls).
+        const refused = await page.evaluate(async (accountId) => {
+          const token = sessionStorage.getItem("trade2026.idToken");
+          const response = await fetch(`/v1/accounts/${accountId}/orders`, {
+            method: "POST",
+            headers: { Authorization: token, "Content-Type": "application/json" },
+            body: JSON.stringify({ symbol: "SP500", side: "buy", quantity: 1, order_type: "market" }),
+          });
+          return response.status;
+        }, settings.accountId);
+        check(refused === 403, `the API refuses a viewer's order (403): HTTP ${refused}`);
+        await page.getByRole("link", { name: "Risk" }).click();
+        await page.getByTestId("no-account").waitFor();
+        check((await page.getByRole("button", { name: /kill switch/i }).count()) === 0, "no kill switch control for a viewer");
+        consoleErrors.length = 0; // the refused POST above is logged by the browser
+      });
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await page.waitForURL(`${base}/`);
+    }
 
     if (settings.backtests) {
       await step("backtests-viewer", page, async () => {
@@ -301,6 +356,7 @@ async function backtestSteps(page, base, consoleErrors) {
     await page.getByRole("button", { name: "Run backtest" }).click();
     await page.waitForURL(/run=[0-9a-f]{32}/);
     backtestId = new URL(page.url()).searchParams.get("run");
+    settings.backtestId = backtestId; // linked to a strategy version later
     await page.getByTestId("tearsheet").waitFor();
     await page.getByTestId("equity-chart").locator("canvas").first().waitFor();
     // The tearsheet shows what the API stored for this run.
@@ -387,6 +443,293 @@ async function backtestSteps(page, base, consoleErrors) {
     const heading = await page.getByTestId("walkforward-view").locator(".tearsheet-heading").innerText();
     check(heading.includes(`${folds} folds choosing among 9 configurations`), `the heading counts them: ${heading}`);
   });
+}
+
+/** Only the browser's own log lines of the expected refusals (HTTP `status`) were logged; then forget them. */
+function expectLogged(consoleErrors, status) {
+  check(consoleErrors.every((line) => line.includes(`status of ${status}`)), `only ${status}s were logged: ${consoleErrors}`);
+  consoleErrors.length = 0;
+}
+
+/** Trading as the demo trader: a rejected ticket, a limit order accepted then canceled, the dashboard, risk, reports. */
+async function tradingSteps(page, base, consoleErrors) {
+  const { body: accounts } = await apiGet(page, "/v1/accounts");
+  check(accounts.length === 1, `make up opened one paper account for the demo trader: ${JSON.stringify(accounts)}`);
+  settings.accountId = accounts[0].id;
+  const { body: quote } = await apiGet(page, "/v1/marketdata/quotes/SP500");
+  const last = quote.last_bar.close;
+  const limit = (Math.round(last * 97) / 100).toFixed(2); // 3 % under the last close: inside the 5 % collar
+
+  await step("trading-rejected", page, async () => {
+    await page.getByRole("link", { name: "Trading" }).click();
+    await page.waitForURL(/\/trading/);
+    await page.getByTestId("order-ticket").waitFor();
+    await page.getByLabel("Symbol", { exact: true }).selectOption("SP500");
+    // Client-side checks first: a fractional quantity and an off-tick price never reach the API.
+    await page.getByLabel("Quantity", { exact: true }).fill("1.5");
+    await page.getByLabel("Limit price", { exact: true }).fill("100.001");
+    await page.getByRole("button", { name: "Submit buy order" }).click();
+    const problems = await page.getByTestId("ticket-problems").innerText();
+    check(/lot size 1/.test(problems) && /tick size 0.01/.test(problems), `the ticket explains: ${problems}`);
+    // Then an order the pre-trade risk refuses: more shares than max_order_quantity (10,000).
+    await page.getByLabel("Quantity", { exact: true }).fill("20000");
+    await page.getByLabel("Limit price", { exact: true }).fill(limit);
+    await page.getByRole("button", { name: "Submit buy order" }).click();
+    const table = page.getByTestId("ticket-rejection").getByTestId("rejection-table");
+    await table.waitFor();
+    const text = await table.innerText();
+    check(/max_order_quantity/.test(text) && /10000/.test(text) && /20000/.test(text), `rule and numbers shown: ${text}`);
+    await page.getByTestId("order-detail").and(page.locator('[data-status="rejected"]')).waitFor();
+    expectLogged(consoleErrors, 422);
+  });
+
+  let orderId = null;
+  await step("trading-limit-order", page, async () => {
+    await page.getByLabel("Quantity", { exact: true }).fill("10");
+    await page.getByRole("button", { name: "Submit buy order" }).click();
+    await page.getByTestId("ticket-result").waitFor();
+    await page.waitForURL(/order=[0-9a-f]+/);
+    orderId = new URL(page.url()).searchParams.get("order");
+    await page.locator('[data-testid="order-detail"][data-status="accepted"]').waitFor();
+    const row = page.locator(`[data-testid="blotter-row"][data-order-id="${orderId}"]`);
+    await row.getByText("accepted").waitFor();
+    check((await row.innerText()).includes(Number(limit).toLocaleString("en-US", { minimumFractionDigits: 2 })), "the blotter shows the limit");
+    const { body } = await apiGet(page, `/v1/accounts/${settings.accountId}/orders/${orderId}`);
+    check(body.status === "accepted" && body.limit_price === limit, `the API has it accepted at ${limit}: ${body.status} ${body.limit_price}`);
+    const events = await page.getByTestId("order-events").locator("tbody tr").count();
+    check(events === body.events.length && events >= 2, `the history lists the ${body.events.length} events`);
+  });
+
+  await step("trading-replace-cancel", page, async () => {
+    await page.getByLabel("New quantity").fill("12");
+    await page.getByRole("button", { name: "Replace" }).click();
+    await page.locator('[data-testid="order-detail"][data-status="accepted"]').getByText("buy 12 SP500").waitFor();
+    await page.getByRole("button", { name: "Cancel order" }).click();
+    await page.locator('[data-testid="order-detail"][data-status="canceled"]').waitFor();
+    const row = page.locator(`[data-testid="blotter-row"][data-order-id="${orderId}"]`);
+    await row.getByText("canceled").waitFor();
+    check((await page.getByRole("button", { name: "Cancel order" }).count()) === 0, "no cancel on a canceled order");
+    const kinds = await page.getByTestId("order-events").locator("tbody tr td:nth-child(3)").allInnerTexts();
+    check(kinds.includes("canceled"), `the history ends canceled: ${kinds}`);
+    // The blotter's status filter.
+    await page.getByLabel("Status filter").selectOption("canceled");
+    await page.getByTestId("blotter-row").first().waitFor();
+    const statuses = await page.getByTestId("blotter").getByTestId("order-status").allInnerTexts();
+    check(statuses.length > 0 && statuses.every((status) => status === "canceled"), `only canceled orders: ${statuses}`);
+  });
+
+  await step("dashboard-account", page, async () => {
+    await page.getByRole("link", { name: "Dashboard" }).click();
+    await page.waitForURL(`${base}/`);
+    await page.getByTestId("summary-equity").waitFor();
+    const { body } = await apiGet(page, `/v1/accounts/${settings.accountId}/positions`);
+    const equity = Number(body.summary.equity).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    check((await page.getByTestId("summary-equity").innerText()) === equity, `the equity card shows the API's ${equity}`);
+    const { body: orders } = await apiGet(page, `/v1/accounts/${settings.accountId}/orders?limit=100`);
+    const open = orders.orders.filter((order) => ["accepted", "partially_filled"].includes(order.status)).length;
+    const shown = open === 0 ? 0 : await page.getByTestId("open-orders").locator("tbody tr").count();
+    await page.getByTestId(open === 0 ? "open-orders-empty" : "open-orders").waitFor();
+    check(shown === Math.min(open, 10), `the open orders of the API (${open}) are listed: ${shown}`);
+    check((await page.getByTestId("kill-state").innerText()).includes("kill switch off"), "the kill switch is off");
+    await page.getByTestId("alerts").waitFor();
+    const alerts = await page.getByTestId("alerts").innerText();
+    check(/rejected by pre-trade risk today \(.*max_order_quantity/.test(alerts), `the rejection is an alert: ${alerts}`);
+  });
+
+  await step("risk-trader", page, async () => {
+    await page.getByRole("link", { name: "Risk" }).click();
+    await page.waitForURL(/\/risk/);
+    await page.getByTestId("limit-max_order_quantity").waitFor();
+    const { body: account } = await apiGet(page, `/v1/accounts/${settings.accountId}`);
+    const shownLimit = await page.getByTestId("limit-max_order_quantity").innerText();
+    check(shownLimit === account.limits.max_order_quantity, `the API's limit is shown read-only: ${shownLimit}`);
+    check((await page.getByRole("button", { name: "Save limits" }).count()) === 0, "a trader cannot edit limits");
+    await page.getByTestId("rejection-item").first().waitFor();
+    check(/max_order_quantity/.test(await page.getByTestId("rejection-item").first().innerText()), "the rejection is listed");
+    check((await page.getByRole("button", { name: "Engage kill switch" }).count()) === 1, "a trader may engage the kill switch");
+  });
+
+  await step("reports", page, async () => {
+    await page.getByRole("link", { name: "Reports" }).click();
+    await page.waitForURL(/\/reports/);
+    await page.getByTestId("compliance-summary").waitFor();
+    const { body: compliance } = await apiGet(page, `/v1/accounts/${settings.accountId}/reports/compliance`);
+    const summary = await page.getByTestId("compliance-summary").innerText();
+    check(compliance.rejections.length >= 1 && summary.includes(`${compliance.rejections.length} risk rejections`), summary);
+    await page.getByTestId("pnl-table-empty").waitFor();
+    await page.getByTestId("gains-totals").waitFor();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "↓ Blotter CSV" }).click()]);
+    const header = readFileSync(await download.path(), "utf-8").split(/\r?\n/)[0];
+    check(header.includes("symbol"), `the blotter CSV has a header: ${header}`);
+    check(download.suggestedFilename() === `blotter-${settings.accountId}.csv`, download.suggestedFilename());
+  });
+}
+
+/** The optimizer on the two real indices: weights, risk contributions, frontier, spectrum, backtest. */
+async function portfolioSteps(page) {
+  await step("portfolio-optimizer", page, async () => {
+    await page.getByRole("link", { name: "Portfolio" }).click();
+    await page.waitForURL(/\/portfolio/);
+    await page.getByTestId("optimizer-form").waitFor();
+    for (const symbol of ["SP500", "NASDAQ"]) {
+      const chip = page.locator(".portfolio-chips .chip", { hasText: new RegExp(`^${symbol}$`) });
+      if (!(await chip.getAttribute("class")).includes("selected")) {
+        await chip.click();
+      }
+    }
+    await page.getByLabel("Method").selectOption("min_volatility");
+    await page.getByRole("button", { name: "Optimize" }).click();
+    await page.getByTestId("portfolio-results").waitFor({ timeout: 60_000 });
+    const weights = await page.getByTestId("weight-row").locator("td:nth-child(2)").allInnerTexts();
+    const total = weights.reduce((sum, text) => sum + Number(text.replace("%", "")), 0);
+    const selected = await page.locator(".portfolio-chips .chip.selected").count();
+    check(weights.length === selected && selected >= 2 && Math.abs(total - 100) < 0.05, `a weight per symbol, summing to 100%: ${weights}`);
+    await page.getByTestId("frontier-line").waitFor({ timeout: 60_000 });
+    await page.getByTestId("spectrum-chart").waitFor({ timeout: 60_000 });
+    check((await page.getByTestId("mp-edge").count()) === 1, "the spectrum marks the Marchenko-Pastur edge");
+    const note = await page.getByTestId("spectrum-note").innerText();
+    check(new RegExp(`^${selected} assets`).test(note), `the spectrum is of the ${selected} assets: ${note}`);
+    await page.getByTestId("equity-chart").locator("canvas").first().waitFor();
+  });
+}
+
+/** Scanners (hits and the forward-return study), the time machine, physics signals, a Monte Carlo run. */
+async function analyticsSteps(page) {
+  await step("analytics-scanner", page, async () => {
+    await page.getByRole("link", { name: "Analytics" }).click();
+    await page.waitForURL(/\/analytics/);
+    await page.getByLabel("Scanner").selectOption("rsi_extremes");
+    await page.getByLabel("As of").fill("2018-12-24");
+    await page.getByRole("button", { name: "Run scanner" }).click();
+    await page.getByTestId("scanner-study").waitFor({ timeout: 60_000 });
+    const { body } = await page.evaluate(async () => {
+      const token = sessionStorage.getItem("trade2026.idToken");
+      const response = await fetch("/v1/scanners/rsi_extremes/run", {
+        method: "POST", headers: { Authorization: token, "Content-Type": "application/json" },
+        body: JSON.stringify({ as_of: "2018-12-24", study: false }),
+      });
+      return { body: await response.json() };
+    });
+    const rows = body.hits.length === 0 ? 0 : await page.getByTestId("scanner-hits").locator("tbody tr").count();
+    check(rows === body.hits.length, `one row per hit of the API (${body.hits.length}): ${rows}`);
+    check((await page.getByTestId("scanner-study").locator("tbody tr").count()) === 3, "a study row per horizon (1, 5, 20 days)");
+  });
+
+  await step("analytics-time-machine", page, async () => {
+    await page.getByRole("tab", { name: "Time machine" }).click();
+    await page.getByLabel("Matches").fill("5");
+    await page.getByRole("button", { name: "Find matches" }).click();
+    await page.getByTestId("timemachine-overlay").waitFor({ timeout: 60_000 });
+    check((await page.getByTestId("timemachine-overlay").locator("polyline").count()) === 6, "five matches over the query window");
+    check((await page.getByTestId("timemachine-matches").locator("tbody tr").count()) === 5, "five matches listed");
+  });
+
+  await step("analytics-physics", page, async () => {
+    await page.getByRole("tab", { name: "Physics" }).click();
+    await page.getByRole("button", { name: "Compute signals" }).click();
+    await page.getByTestId("physics-turbulence").waitFor({ timeout: 60_000 });
+    check((await page.getByTestId("physics-results").locator("svg path").count()) > 4, "signals drawn over time");
+  });
+
+  await step("simulations", page, async () => {
+    await page.getByRole("link", { name: "Simulations" }).click();
+    await page.waitForURL(/\/simulations/);
+    await page.getByLabel("Paths").fill("2000");
+    await page.getByRole("button", { name: "Run simulation" }).click();
+    await page.locator('[data-testid="simulation-view"][data-status="SUCCEEDED"]').waitFor({ timeout: 60_000 });
+    await page.getByTestId("fan-chart").waitFor();
+    check((await page.getByTestId("fan-chart").locator("polygon").count()) >= 2, "the fan has its percentile bands");
+    check((await page.getByTestId("terminal-histogram").locator("rect").count()) > 10, "the terminal distribution is drawn");
+  });
+}
+
+/** The strategy library: register, a lifecycle gate refusing with its numbers, then passing once a backtest is linked. */
+async function strategySteps(page, consoleErrors) {
+  await step("strategies-lifecycle", page, async () => {
+    await page.getByRole("link", { name: "Strategies" }).click();
+    await page.waitForURL(/\/strategies/);
+    await page.getByLabel("Strategy name").fill("e2e MA crossover");
+    await page.getByLabel("Code").selectOption("rule");
+    await page.getByRole("button", { name: /Register/ }).click();
+    await page.waitForURL(/strategy=/);
+    const version = page.getByTestId("strategy-version").first();
+    await version.and(page.locator('[data-state="draft"]')).waitFor();
+    await page.getByLabel("Move v1 to").selectOption("backtested");
+    await page.getByRole("button", { name: "Move" }).click();
+    const refusal = await page.getByTestId("gate-refusal").innerText();
+    check(/no successful backtest/i.test(refusal) && /gate/.test(refusal), `the gate explains itself: ${refusal}`);
+    expectLogged(consoleErrors, 422);
+    if (settings.backtestId) {
+      await page.getByLabel("Backtest ids").fill(settings.backtestId);
+      await page.getByRole("button", { name: "Link backtests" }).click();
+      await page.getByText("links: 1 backtests").waitFor();
+      await page.getByLabel("Move v1 to").selectOption("backtested");
+      await page.getByRole("button", { name: "Move" }).click();
+      await page.locator('[data-testid="strategy-version"][data-state="backtested"]').waitFor();
+    }
+  });
+}
+
+/** A training run through the local Step Functions and SageMaker (started early; see modelSteps). */
+async function startTraining(page) {
+  await step("models-training-started", page, async () => {
+    await page.getByRole("link", { name: "Models" }).click();
+    await page.waitForURL(/\/models/);
+    await page.getByTestId("registry-empty").waitFor();
+    await page.getByLabel("Start").fill("2014-01-01");
+    await page.getByRole("button", { name: "Start training" }).click();
+    await page.getByTestId("training-run").first().waitFor();
+    const status = await page.getByTestId("training-status").first().innerText();
+    check(["PENDING", "RUNNING", "SUCCEEDED"].includes(status), `the run is under way: ${status}`);
+  });
+}
+
+/** The training run started by startTraining, until the registry lists its model. */
+async function modelSteps(page) {
+  await step("models-training-registered", page, async () => {
+    await page.getByRole("link", { name: "Models" }).click();
+    await page.waitForURL(/\/models/);
+    const run = page.getByTestId("training-run").first();
+    await run.waitFor();
+    await page.locator('[data-testid="training-run"][data-status="SUCCEEDED"]').first().waitFor({ timeout: 120_000 });
+    await run.getByRole("button", { name: /Open model/ }).click();
+    await page.getByTestId("model-detail").waitFor();
+    check((await page.getByTestId("feature-importance").locator(".bar-row").count()) > 5, "feature importance per feature");
+    const { body } = await apiGet(page, "/v1/models");
+    const runId = (await run.locator("code").innerText()).trim();
+    const registered = body.models.find((model) => (model.run_id ?? "").startsWith(runId));
+    check(registered, `the registry has the run's model: ${JSON.stringify(body.models.map((m) => m.run_id))}`);
+    await page.locator(`[data-testid="registry-row"][data-run-id="${registered.run_id}"]`).waitFor();
+  });
+}
+
+/** An admin edits the trader's limits (read-only for everyone else) and sees the global kill switch. */
+async function adminSteps(page, base) {
+  const admin = login("admin");
+  await step("risk-admin-limits", page, async () => {
+    await signIn(page, admin.username, admin.password);
+    await page.waitForURL(`${base}/`);
+    await page.getByRole("link", { name: "Risk" }).click();
+    await page.getByLabel("Account id").fill(settings.accountId);
+    await page.getByRole("button", { name: "Open account" }).click();
+    await page.getByLabel("Max order quantity").waitFor();
+    await page.getByLabel("Max order quantity").fill("5000");
+    // (back to the default 10000 when already 5000, so that the step changes something on any run)
+    if ((await apiGet(page, `/v1/accounts/${settings.accountId}`)).body.limits.max_order_quantity === "5000") {
+      await page.getByLabel("Max order quantity").fill("10000");
+    }
+    await page.getByRole("button", { name: "Save limits" }).click();
+    await page.getByTestId("limits-saved").waitFor();
+    const { body } = await apiGet(page, `/v1/accounts/${settings.accountId}`);
+    const wanted = await page.getByLabel("Max order quantity").inputValue();
+    check(body.limits.max_order_quantity === wanted, `the API has the new limit ${wanted}: ${body.limits.max_order_quantity}`);
+    await page.getByRole("button", { name: "Engage global kill switch" }).waitFor();
+  });
+  // The viewer signs in next and expects the dashboard: leave from there.
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page.waitForURL(`${base}/`);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${base}/login`);
 }
 
 await main();

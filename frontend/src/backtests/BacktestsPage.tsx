@@ -17,6 +17,7 @@ import type {
   BacktestResult,
   ParamValue,
   RunInfo,
+  RunList,
   SweepRequest,
   WalkForwardRequest,
   WalkForwardResult,
@@ -114,7 +115,7 @@ export default function BacktestsPage() {
   const symbolsQuery = $api.useQuery("get", "/v1/marketdata/symbols", {}, { staleTime: 5 * 60_000 });
   const symbols = symbolsQuery.data?.symbols ?? [];
   const runsQuery = $api.useQuery("get", "/v1/backtests");
-  const runs = runsQuery.data?.runs ?? [];
+  const runs = (runsQuery.data as unknown as RunList | undefined)?.runs ?? [];
 
   const [form, setForm] = useState<FormState>(defaultForm);
   // Defaults once the catalogue and the symbols are known.

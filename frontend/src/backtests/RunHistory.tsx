@@ -3,7 +3,7 @@ import { Badge, ErrorBox, Loading, Panel } from "../ui/components";
 import { formatUtc } from "../ui/format";
 import { num, pct, signedPct, tone } from "./format";
 import { statusTone } from "./SweepView";
-import { isActive, type BacktestMetrics, type RunInfo, type SweepSummary } from "./types";
+import { isActive, type BacktestMetrics, type RunInfo, type RunList, type SweepSummary } from "./types";
 
 function Headline({ run }: { run: RunInfo }) {
   if (run.kind === "sweep") {
@@ -41,7 +41,7 @@ export function RunHistory({ selected, onOpen }: { selected: string | null; onOp
   const runs = $api.useQuery("get", "/v1/backtests", {}, {
     refetchInterval: (query) => (query.state.data?.runs.some((run) => isActive(run.status)) ? 3_000 : false),
   });
-  const list = runs.data?.runs ?? [];
+  const list = (runs.data as unknown as RunList | undefined)?.runs ?? [];
   return (
     <Panel
       title="Your runs"

@@ -167,7 +167,7 @@ export function SweepView({ sweepId, onBacktest }: {
   if (sweep.isError) {
     return <ErrorBox title="Sweep unavailable" error={sweep.error} onRetry={() => void sweep.refetch()} />;
   }
-  const run = sweep.data;
+  const run = sweep.data as unknown as RunInfo;
   const summary = run.status === "SUCCEEDED" ? (run.summary as unknown as SweepSummary | null) : null;
   return (
     <div className="sweep-view" data-testid="sweep-view">

@@ -3,15 +3,32 @@
  * sweep summary and PBO bodies are free-form objects in the OpenAPI document, so their shape is written
  * here from the API's code (trade2026/services/research.py, domain/overfitting.py).
  */
-import type { JsonOk } from "../api/client";
 import type { components } from "../api/schema";
 
 export type BacktestRequest = components["schemas"]["BacktestRequest"];
 export type SweepRequest = components["schemas"]["SweepRequest"];
 export type WalkForwardRequest = components["schemas"]["WalkForwardRequest"];
 export type SizingSpec = components["schemas"]["SizingSpec"];
-export type RunInfo = components["schemas"]["RunInfo"];
-export type RunList = JsonOk<"/v1/backtests">;
+/**
+ * A run record of GET /v1/backtests, written here from functions/backtests/app.py: the OpenAPI document
+ * has two models named RunInfo (backtests and ML), and the generated component may be either one.
+ */
+export interface RunInfo {
+  id: string;
+  kind: string;
+  status: string;
+  created_at: string;
+  strategy: string;
+  symbols: string[];
+  chunks_total?: number;
+  chunks_done?: number;
+  error?: string | null;
+  summary?: { [key: string]: unknown } | null;
+  request?: { [key: string]: unknown };
+}
+export interface RunList {
+  runs: RunInfo[];
+}
 export type ParamValue = number | string | boolean;
 
 /** NaN and infinities arrive as null. */

@@ -7,7 +7,15 @@ import { Badge } from "../ui/components";
 const NAV = [
   { to: "/", label: "Dashboard", end: true },
   { to: "/market", label: "Market", end: false },
+  { to: "/trading", label: "Trading", end: false },
+  { to: "/risk", label: "Risk", end: false },
+  { to: "/reports", label: "Reports", end: false },
   { to: "/backtests", label: "Backtests", end: false },
+  { to: "/strategies", label: "Strategies", end: false },
+  { to: "/portfolio", label: "Portfolio", end: false },
+  { to: "/analytics", label: "Analytics", end: false },
+  { to: "/simulations", label: "Simulations", end: false },
+  { to: "/models", label: "Models", end: false },
 ];
 
 export function Layout() {

@@ -1,0 +1,12 @@
+import { describe, expect, it } from "vitest";
+
+import { parseParams } from "./StrategiesPage";
+
+describe("strategy parameters", () => {
+  it("reads a JSON object, empty as the defaults, and explains anything else", () => {
+    expect(parseParams("")).toEqual({ value: {}, problem: null });
+    expect(parseParams('{"fast": 10}')).toEqual({ value: { fast: 10 }, problem: null });
+    expect(parseParams("[1, 2]").problem).toBe('params must be a JSON object, e.g. {"fast": 10}');
+    expect(parseParams("{fast").problem).toMatch(/^params is not JSON: /);
+  });
+});
