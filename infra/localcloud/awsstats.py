@@ -51,7 +51,9 @@ def install_aws_stats() -> None:
                 with _lock:
                     _stats.clear()
             body = json.dumps(snapshot()).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
             return [body]
         service = _service(environ)
         started = time.perf_counter()

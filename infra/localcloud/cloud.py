@@ -100,6 +100,7 @@ class LocalCloud:
         self._gateway: Any = None
         self._sagemaker: Any = None
         self._pollers: list[Any] = []
+        self._metrics: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -135,6 +136,9 @@ class LocalCloud:
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
             "TRADE2026_LOCAL": "1",
             "PATH": os.environ.get("PATH", ""),
+            # Under `make test` (coverage's subprocess patch) the workers measure the handlers' code too.
+            # ... and tests/performance/fault_runs.py injects failures into chosen functions.
+            **{n: v for n, v in os.environ.items() if n.startswith(("COVERAGE_", "LOCALCLOUD_FAULT_"))},
         }
         self._runtime = LambdaRuntime(base_env=base_env, log_dir=cfg.state_path / "logs")
         install_moto_lambda_patch(self._runtime)
@@ -150,6 +154,11 @@ class LocalCloud:
             static_dir=cfg.static_dir,
         )
         self._gateway.start()
+        from localcloud.metrics import MetricsEmulator
+
+        # CloudWatch metrics (EMF logs, gateway, Kinesis, SQS, Step Functions) and alarm evaluation -> SNS.
+        self._metrics = MetricsEmulator(self.client, cfg.state_path / "logs")
+        self._metrics.start()
 
     def deploy(self, stack_name: str, template_path: Path, parameters: dict[str, str] | None = None) -> Stack:
         """Provision one template (like `sam deploy`) and hand its functions/routes/mappings to the emulators."""
@@ -169,11 +178,20 @@ class LocalCloud:
         routes = [route for s in self.stacks.values() for route in s.routes]
         authorizers = {name: a for s in self.stacks.values() for name, a in s.authorizers.items()}
         self._gateway.set_routes(routes, authorizers)
+        api_names = [
+            stack.attrs.get(lid, {}).get("Name")
+            for lid, t in stack.types.items()
+            if t == "AWS::ApiGateway::RestApi"
+        ]
+        if len(self.stacks) == 1 and api_names and api_names[0]:  # the first (main) stack names the API
+            self._gateway.api_name = api_names[0]
         self._gateway.public_config = self.public_config()
         self._write_state()
         return stack
 
     def stop(self) -> None:
+        if self._metrics is not None:
+            self._metrics.stop()
         for poller in self._pollers:
             poller.stop()
         for part in (self._gateway,):

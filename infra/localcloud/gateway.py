@@ -44,6 +44,7 @@ from localcloud.jwt_verify import (
     apigateway_claims,
     token_from_header,
 )
+from localcloud.metrics import observe
 from localcloud.specs import ACCOUNT_ID, AuthorizerSpec, RouteSpec
 
 logger = logging.getLogger("localcloud.gateway")
@@ -469,6 +470,9 @@ class Gateway:
         self._routing: tuple[Router, dict[str, AuthorizerSpec]] = (Router(routes), dict(authorizers))
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # The AWS/ApiGateway metrics' dimensions (the orchestrator sets the deployed API's name).
+        self.api_name = "trade2026-dev-api"
+        self.stage_name = "v"
 
     @property
     def url(self) -> str:
@@ -520,6 +524,7 @@ class Gateway:
         # One byte over the limit: a chunked body is cut at the limit silently, so reading one more byte
         # is how an oversized one shows.
         request.max_content_length = self._max_body_bytes + 1
+        started = time.perf_counter()
         try:
             response = self._dispatch(request)
         except Exception:
@@ -527,7 +532,16 @@ class Gateway:
             response = _json_response(500, "Internal server error", "InternalServerErrorException")
         if _is_api_path(_raw_path(environ)):
             self._add_cors_origin(request, response)
+            self._observe(response.status_code, (time.perf_counter() - started) * 1000)
         return response(environ, start_response)
+
+    def _observe(self, status: int, latency_ms: float) -> None:
+        """The AWS/ApiGateway metrics of one API request (CloudWatch's names and units)."""
+        dims = {"ApiName": self.api_name, "Stage": self.stage_name}
+        observe("AWS/ApiGateway", "Count", dims, 1, "Count")
+        observe("AWS/ApiGateway", "4XXError", dims, float(400 <= status < 500), "Count")
+        observe("AWS/ApiGateway", "5XXError", dims, float(status >= 500), "Count")
+        observe("AWS/ApiGateway", "Latency", dims, latency_ms, "Milliseconds")
 
     def _dispatch(self, request: Request) -> Response:
         raw_path = _raw_path(request.environ)

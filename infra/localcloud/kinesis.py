@@ -37,6 +37,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from localcloud.metrics import observe
 from localcloud.runtime import LambdaRuntime, local_client
 from localcloud.specs import ACCOUNT_ID, REGION, EventSourceMappingSpec
 
@@ -173,6 +174,11 @@ class KinesisPoller:
     def deliver(self, shard_id: str, batch: list[_Record]) -> None:
         """Invoke the function on a batch until every record succeeded or was discarded."""
         work: deque[_Attempt] = deque([_Attempt(batch, retries=0)])
+        if batch:  # AWS/Lambda IteratorAge: the age of the batch's oldest record when it is handed over
+            age_ms = (time.time() - batch[0].arrival.timestamp()) * 1000
+            observe(
+                "AWS/Lambda", "IteratorAge", {"FunctionName": self.spec.function_name}, age_ms, "Milliseconds"
+            )
         while work and not self._stop.is_set():
             attempt = work.popleft()
             outcome = self._invoke(shard_id, attempt.records)

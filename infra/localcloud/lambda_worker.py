@@ -161,13 +161,47 @@ def serve(protocol_in: BinaryIO, protocol_out: BinaryIO) -> None:
         request_id = request["request_id"]
         _log_line(f"START RequestId: {request_id} Version: {version}")
         started = time.perf_counter()
-        answer = run_handler(handler, request)
+        answer = run_handler(_faulty(handler), request)
         duration_ms = (time.perf_counter() - started) * 1000
         sys.stdout.flush()
         sys.stderr.flush()
         _log_line(f"END RequestId: {request_id}")
         _log_line(f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms")
+        _save_coverage()
         write_frame(protocol_out, answer)
+
+
+def _faulty(handler: Handler) -> Handler:
+    """Fault injection (tests/performance/fault_runs.py): with LOCALCLOUD_FAULT_RATE=p for the functions named in
+    LOCALCLOUD_FAULT_FUNCTIONS, an invocation fails with probability p, half the time before the handler runs and
+    half the time after it (its work done, its answer lost), as a crash or a timeout would."""
+    rate = float(os.environ.get("LOCALCLOUD_FAULT_RATE", "0") or 0)
+    targets = set(os.environ.get("LOCALCLOUD_FAULT_FUNCTIONS", "").split(","))
+    if rate <= 0 or os.environ.get("AWS_LAMBDA_FUNCTION_NAME") not in targets:
+        return handler
+    import random
+
+    def faulty(event: Any, context: Any) -> Any:
+        draw = random.random()  # noqa: S311 - fault injection, not cryptography
+        if draw < rate / 2:
+            raise RuntimeError("injected fault (before the handler)")
+        result = handler(event, context)
+        if draw < rate:
+            raise RuntimeError("injected fault (after the handler)")
+        return result
+
+    return faulty
+
+
+def _save_coverage() -> None:
+    """Under coverage (`make test`), write what this invocation ran: workers end by SIGKILL, never atexit."""
+    if "coverage" not in sys.modules:
+        return
+    import coverage
+
+    current = coverage.Coverage.current()
+    if current is not None:
+        current.save()
 
 
 def main() -> None:

@@ -79,6 +79,7 @@ class Provisioner:
             "AWS::SQS::Queue": self._sqs_queue,
             "AWS::SQS::QueuePolicy": lambda _s, _l, p: ("policy", {}),
             "AWS::SNS::Topic": self._sns_topic,
+            "AWS::SNS::Subscription": self._sns_subscription,
             "AWS::Events::EventBus": self._event_bus,
             "AWS::Events::Rule": self._event_rule,
             "AWS::IAM::Role": self._iam_role,
@@ -262,6 +263,14 @@ class Provisioner:
         arn = self._client("sns").create_topic(Name=name)["TopicArn"]
         return arn, {"TopicArn": arn, "TopicName": name}
 
+    def _sns_subscription(self, _stack: Stack, _logical_id: str, p: dict[str, Any]) -> Created:
+        # moto delivers to lambda (routed to the local runtime), sqs and http(s) endpoints.
+        args = {"TopicArn": p["TopicArn"], "Protocol": p["Protocol"], "Endpoint": p["Endpoint"]}
+        if p.get("FilterPolicy"):
+            args["Attributes"] = {"FilterPolicy": json.dumps(p["FilterPolicy"])}
+        arn = self._client("sns").subscribe(**args, ReturnSubscriptionArn=True)["SubscriptionArn"]
+        return arn, {}
+
     # ------------------------------------------------------------------ events
     def _event_bus(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:
         name = p.get("Name") or _physical_name(stack.name, logical_id, 256)
@@ -433,7 +442,7 @@ class Provisioner:
                     )
                 )
         api_id = re.sub(r"[^a-z0-9]", "", logical_id.lower())[:10] or "api"
-        return api_id, {"RootResourceId": "root"}
+        return api_id, {"RootResourceId": "root", "Name": p.get("Name", logical_id)}
 
     # ------------------------------------------------------------------ identity
     def _user_pool(self, stack: Stack, logical_id: str, p: dict[str, Any]) -> Created:

@@ -61,8 +61,9 @@ def test_scanners_needing_ranges_skip_the_close_only_stocks(cloud, trader_token,
     assert response.status_code == 200, response.text
     result = response.json()
     reasons = {s["symbol"]: s["reason"] for s in result["skipped"]}
-    assert len(reasons) == 20 and all("close-only" in r for r in reasons.values())
-    assert result["scored"] == 1  # the S&P 500 (OHLCV)
+    stocks = {str(s) for s in np.unique(data["symbol"])}  # other tests may have loaded more symbols
+    assert len(stocks) == 20 and stocks <= set(reasons) and all("close-only" in reasons[s] for s in stocks)
+    assert result["scored"] >= 1  # the S&P 500 (OHLCV)
 
 
 @pytest.mark.parametrize(

@@ -258,7 +258,7 @@ def _bar_closed(cloud: Any, start_ns: int, o: str, h: str, low: str, c: str, vol
     }])  # fmt: skip
 
 
-def _wait(predicate: Any, timeout_s: float = 30) -> Any:
+def _wait(predicate: Any, timeout_s: float = 120) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = predicate()

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from botocore.exceptions import ClientError
+from pynamodb.exceptions import PynamoDBException
 
 from trade2026.auth import Caller, caller_from_claims
 from trade2026.errors import Trade2026Error
@@ -47,6 +48,41 @@ def _describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list
     return f"Invalid request: {summary}", details
 
 
+def _not_utf8(exc: UnicodeDecodeError) -> Response:
+    return error_response(
+        400, "bad_request", f"Request body is not valid UTF-8: {exc.reason} at byte {exc.start}"
+    )
+
+
+def _pynamodb_error(exc: PynamoDBException) -> Response:
+    # PynamoDB wraps botocore's ClientError: the same mapping; DynamoDB's own input validation (an empty or
+    # oversized key taken from the request) is the client's 400.
+    if exc.cause_response_code == "ValidationException":
+        logger.warning("DynamoDB rejected a request value", extra={"reason": exc.cause_response_message})
+        return error_response(
+            400, "bad_request", "A value in the request cannot be used as a key (empty or too long)"
+        )
+    if isinstance(exc.cause, ClientError):
+        return _aws_error(exc.cause)
+    return _unexpected(exc)
+
+
+def _aws_error(exc: ClientError) -> Response:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code in _CONFLICT_CODES:
+        return error_response(409, "conflict", "The resource changed meanwhile; reload and retry")
+    if code in _THROTTLE_CODES:
+        return error_response(503, "service_unavailable", "The platform is busy; retry shortly")
+    logger.exception("AWS call failed")
+    return error_response(500, "internal_error", "Internal error; it has been logged")
+
+
+def _unexpected(exc: Exception) -> Response:
+    # A bug: log it with its traceback for us, tell the client nothing about internals.
+    logger.exception("Unhandled error")
+    return error_response(500, "internal_error", "Internal error; it has been logged")
+
+
 def create_resolver() -> APIGatewayRestResolver:
     """An APIGatewayRestResolver with pydantic validation and the platform's error mapping."""
     app = APIGatewayRestResolver(enable_validation=True)
@@ -79,22 +115,10 @@ def create_resolver() -> APIGatewayRestResolver:
             422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body"
         )
 
-    @app.exception_handler(ClientError)
-    def _aws_error(exc: ClientError) -> Response:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in _CONFLICT_CODES:
-            return error_response(409, "conflict", "The resource changed meanwhile; reload and retry")
-        if code in _THROTTLE_CODES:
-            return error_response(503, "service_unavailable", "The platform is busy; retry shortly")
-        logger.exception("AWS call failed")
-        return error_response(500, "internal_error", "Internal error; it has been logged")
-
-    @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        # A bug: log it with its traceback for us, tell the client nothing about internals.
-        logger.exception("Unhandled error")
-        return error_response(500, "internal_error", "Internal error; it has been logged")
-
+    app.exception_handler(UnicodeDecodeError)(_not_utf8)
+    app.exception_handler(PynamoDBException)(_pynamodb_error)
+    app.exception_handler(ClientError)(_aws_error)
+    app.exception_handler(Exception)(_unexpected)
     return app
 
 

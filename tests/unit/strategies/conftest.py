@@ -23,6 +23,7 @@ from trade2026.services import strategies as service
 from trade2026.services import trading
 from trade2026.services.strategies import LinkRequest, StrategyRequest, TransitionRequest
 from trade2026.services.trading_models import AccountRequest
+from trade2026.settings import trading_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 TRADER = Caller("user-t", "tess", None, frozenset({"trader"}))
@@ -145,6 +146,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     service.strategy_settings.cache_clear()
+    trading_settings.cache_clear()  # an earlier import (e.g. the template test's) may have cached other names
     with mock_aws():
         create_tables()
         module = _load_runtime_module()  # binds every table from the environment
@@ -157,6 +159,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         module.place_order.cache_clear()
         yield cloud
     service.strategy_settings.cache_clear()
+    trading_settings.cache_clear()
 
 
 def bar_event(index: int, close: float = 100.0, symbol: str = SYMBOL) -> dict[str, Any]:

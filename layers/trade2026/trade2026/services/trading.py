@@ -331,7 +331,9 @@ def _event_detail(order: store.OrderModel, event: Mapping[str, Any]) -> dict[str
 def _change(order: store.OrderModel, new_status: OrderStatus | None, kind: str, data: Any) -> None:
     """Apply a change to the item in memory (version + 1, its event into the outbox); ``new_status`` None keeps
     the status (a replace, a triggered stop), anything else must be a legal transition."""
-    status = OrderStatus(order.status) if new_status is None else transition(OrderStatus(order.status), new_status)
+    status = (
+        OrderStatus(order.status) if new_status is None else transition(OrderStatus(order.status), new_status)
+    )
     order.version = int(order.version) + 1
     order.status = str(status)
     order.updated_at = _now()

@@ -1,0 +1,320 @@
+"""Fault injection runs against the local cloud, then the no-loss/no-double checks (`make perf`, not CI).
+
+1. flaky handlers: the orders, risk and broker functions fail 10% of their invocations (LOCALCLOUD_FAULT_RATE,
+   honoured by the local Lambda worker: half before the handler runs, half after its work is done and only
+   the answer is lost). Clients retry with the same Idempotency-Key; EventBridge retries the broker's BarClosed
+   deliveries (RetryPolicy of the template).
+2. killed execution environments mid-order-flow: while orders and fills flow, the orders/risk/broker worker
+   processes are SIGKILLed every --kill-every seconds (Runtime.ExitError, as when a Lambda sandbox dies).
+
+Checks after each run: every order answered 201 is stored once; distinct orders == distinct keys; every order
+filled exactly its quantity once (fills carry <order id>:<bar id>); the account's position == the sum of fills.
+
+    .venv/bin/python tests/performance/fault_runs.py [--orders 300] [--clients 8] [--write]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from common import (
+    FAKE_AWS_ENV,
+    ROOT,
+    LocalCloud,
+    bench_arguments,
+    child_environment,
+    markdown_table,
+    provenance,
+    update_section,
+)
+
+os.environ.update(
+    FAKE_AWS_ENV
+)  # this process signs EventBridge calls to the local cloud: fake credentials only
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+
+ORDER = {"symbol": "SP500", "side": "buy", "quantity": "1", "order_type": "limit", "limit_price": "2500.00",
+         "time_in_force": "gtc"}  # fmt: skip
+LIMITS = {"max_orders_per_second": 1_000_000, "max_gross_exposure": "1e15", "max_net_exposure": "1e15",
+          "max_position_quantity": "1e9"}  # fmt: skip
+FAULTY = "trade2026-dev-orders,trade2026-dev-risk,trade2026-dev-broker"
+
+
+class Client:
+    def __init__(self, state_dir: Path) -> None:
+        state = json.loads((state_dir / "state.json").read_text())
+        self.api, self.aws = state["api_url"], state["aws_endpoint"]
+        logins = {e["group"]: e for e in json.loads((state_dir / "demo-logins.json").read_text())}
+        cognito = boto3.client("cognito-idp", endpoint_url=self.aws, region_name="us-east-1")
+        self.tokens = {}
+        for group in ("trader", "admin"):
+            auth = cognito.initiate_auth(
+                ClientId=state["public_config"]["userPoolClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": logins[group]["username"], "PASSWORD": logins[group]["password"]},
+            )  # fmt: skip
+            self.tokens[group] = auth["AuthenticationResult"]["IdToken"]
+        self.events = boto3.client("events", endpoint_url=self.aws, region_name="us-east-1")
+
+    def call(
+        self, method: str, path: str, body: Any = None, group: str = "trader", **headers: str
+    ) -> requests.Response:
+        all_headers = {"Authorization": self.tokens[group], "Content-Type": "application/json", **headers}
+        return requests.request(method, f"{self.api}{path}", headers=all_headers, timeout=60,
+                                data=None if body is None else json.dumps(body))  # fmt: skip
+
+    def account(self) -> str:
+        for _ in range(20):
+            response = self.call("POST", "/v1/accounts", {"name": "faults", "starting_cash": "1000000000"})
+            if response.status_code == 201:
+                account = str(response.json()["id"])
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError(f"no account: {response.text}")
+        while self.call("PUT", f"/v1/accounts/{account}/limits", LIMITS, group="admin").status_code != 200:
+            time.sleep(0.5)
+        return account
+
+    def orders(self, account: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            query = f"?limit=500&cursor={cursor}" if cursor else "?limit=500"
+            response = self.call("GET", f"/v1/accounts/{account}/orders{query}")
+            if response.status_code != 200:
+                time.sleep(0.5)
+                continue
+            page = response.json()
+            found += page["orders"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return found
+
+
+def submit_all(client: Client, account: str, orders: int, clients: int) -> dict[str, Any]:
+    """Each key submitted until answered 201 (retrying lost answers, 5xx and 409 in-progress)."""
+    answers: dict[str, str] = {}
+    retries = 0
+    lock = threading.Lock()
+
+    def submit(index: int) -> None:
+        nonlocal retries
+        key = f"fault-{index}"
+        for _attempt in range(200):
+            try:
+                response = client.call(
+                    "POST", f"/v1/accounts/{account}/orders", ORDER, **{"Idempotency-Key": key}
+                )
+            except requests.RequestException:
+                response = None
+            if response is not None and response.status_code == 201:
+                with lock:
+                    answers[key] = response.json()["id"]
+                return
+            with lock:
+                retries += 1
+            time.sleep(0.1)
+        raise RuntimeError(f"{key}: never accepted")
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(submit, range(orders)))
+    return {"answers": answers, "retries": retries}
+
+
+def fill_all(client: Client, account: str, orders: int) -> None:
+    """Bars trading through the limit until every order is filled (10% of a bar's volume fills per bar)."""
+    start = time.time_ns() + 1_000_000_000
+    for bar in range(200):
+        detail = {"symbol": "SP500", "start": start + bar * 60_000_000_000, "end": start + (bar + 1) * 60_000_000_000,
+                  "open": 2499.0, "high": 2501.0, "low": 2480.0, "close": 2490.0, "volume": float(orders * 20),
+                  "id": f"SP500:1m:{start + bar * 60_000_000_000}"}  # fmt: skip
+        client.events.put_events(Entries=[{"EventBusName": "trade2026-dev", "Source": "trade2026.marketdata",
+                                           "DetailType": "BarClosed", "Detail": json.dumps(detail)}])  # fmt: skip
+        time.sleep(2)
+        if all(o["status"] == "filled" for o in client.orders(account)):
+            return
+
+
+def wait_settled(client: Client, account: str, expected: int, timeout_s: float = 300) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        orders = client.orders(account)
+        if (
+            len(orders) >= expected and all(o["status"] == "filled" for o in orders)
+        ) or time.monotonic() > deadline:
+            return orders
+        time.sleep(2)
+
+
+def check(client: Client, account: str, submitted: dict[str, Any], orders: int) -> dict[str, Any]:
+    stored = wait_settled(client, account, orders)
+    ids = [o["id"] for o in stored]
+    answered = set(submitted["answers"].values())
+    filled = sum(Decimal(o.get("filled_quantity") or 0) for o in stored)
+    over = sum(1 for o in stored if Decimal(o.get("filled_quantity") or 0) > Decimal(o.get("quantity", "1")))
+    positions = client.call("GET", f"/v1/accounts/{account}/positions").json()
+    held = sum(Decimal(p["quantity"]) for p in positions.get("positions", []) if p.get("symbol") == "SP500")
+    return {
+        "keys": orders, "answered": len(answered), "stored": len(ids), "distinct": len(set(ids)),
+        "missing": len(answered - set(ids)), "extra": len(set(ids) - answered),
+        "filled_orders": sum(1 for o in stored if o["status"] == "filled"), "filled_qty": filled,
+        "overfilled": over, "position": held, "client_retries": submitted["retries"],
+    }  # fmt: skip
+
+
+def worker_pids(cloud: LocalCloud, functions: set[str]) -> list[int]:
+    """The cloud's Lambda worker processes of the given functions (children of the process we started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat[1]) != cloud.process.pid:
+            continue
+        names = {e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"AWS_LAMBDA_FUNCTION_NAME=")}
+        if names & functions:
+            found.append(int(entry.name))
+    return found
+
+
+def run(
+    name: str, extra_env: dict[str, str], orders: int, clients: int, kill_every: float | None
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"perf-{name}-") as tmp:
+        saved = dict(os.environ)
+        os.environ.update(extra_env)  # LocalCloud starts `trade2026 up` with this process's environment
+        try:
+            cloud = LocalCloud(Path(tmp))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        killed = 0
+        stop = threading.Event()
+
+        def killer() -> None:
+            nonlocal killed
+            rng = random.Random(7)
+            while not stop.wait(kill_every or 1):
+                pids = worker_pids(cloud, set(FAULTY.split(",")))
+                for pid in rng.sample(pids, k=min(len(pids), 2)):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed += 1
+                    except ProcessLookupError:
+                        pass
+
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "localcloud", "ingest", "--source", "sp500", "--state-dir", tmp],
+                cwd=ROOT, env=child_environment(), check=True, capture_output=True, timeout=600,
+            )  # fmt: skip
+            client = Client(Path(tmp))
+            account = client.account()
+            thread = threading.Thread(target=killer, daemon=True)
+            if kill_every:
+                thread.start()
+            started = time.monotonic()
+            submitted = submit_all(client, account, orders, clients)
+            fill_all(client, account, orders)
+            stop.set()
+            result = check(client, account, submitted, orders)
+            result.update(seconds=time.monotonic() - started, killed=killed, name=name)
+            logs = Path(tmp) / "logs"
+            result["injected"] = sum(
+                p.read_text(errors="replace").count("[ERROR] RuntimeError: injected fault")
+                for p in logs.glob("*.log")
+            )
+            result["exit_errors"] = sum(
+                p.read_text(errors="replace").count("Runtime.ExitError") for p in logs.glob("*.log")
+            )
+            return result
+        finally:
+            stop.set()
+            cloud.stop()
+
+
+def render(results: list[dict[str, Any]], args: Any) -> str:
+    rows = []
+    for r in results:
+        ok = (r["missing"] == 0 and r["extra"] == 0 and r["stored"] == r["distinct"] == r["keys"]
+              and r["filled_orders"] == r["keys"] and r["filled_qty"] == r["keys"] == r["position"]
+              and r["overfilled"] == 0)  # fmt: skip
+        r["ok"] = ok
+        rows.append([r["name"], f"{r['seconds']:.0f}", r["injected"], r["killed"], r["exit_errors"],
+                     r["client_retries"], f"{r['stored']} / {r['keys']}", r["distinct"], r["missing"],
+                     f"{r['filled_qty']} / {r['keys']}", r["overfilled"], r["position"],
+                     "yes" if ok else "NO"])  # fmt: skip
+    return "\n".join(
+        [
+            f"{args.orders} limit buys (quantity 1, GTC) submitted by {args.clients} clients, each key retried "
+            "until answered 201; then BarClosed events every 2 s until every order is filled (10% of a bar's "
+            "volume per bar). "
+            "Faulty functions: orders, risk, broker.",
+            "",
+            markdown_table(
+                [
+                    "run",
+                    "s",
+                    "injected faults",
+                    "workers killed",
+                    "ExitErrors",
+                    "client retries",
+                    "orders stored / keys",
+                    "distinct",
+                    "answered but missing",
+                    "filled qty / ordered",
+                    "overfilled",
+                    "position",
+                    "no loss, no double",
+                ],
+                rows,
+            ),
+            "",
+            "Not run (see docs/operations.md): a throttled DynamoDB table, a killed worker mid-sweep, and "
+            "killing the whole local cloud (moto keeps its state in memory: a killed local cloud loses everything).",
+        ]
+    )
+
+
+def main() -> None:
+    parser = bench_arguments(__doc__ or "", default_runs=1)
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--kill-every", type=float, default=3.0)
+    args = parser.parse_args()
+    results = [
+        run("flaky handlers (10%)", {"LOCALCLOUD_FAULT_RATE": "0.1", "LOCALCLOUD_FAULT_FUNCTIONS": FAULTY},
+            args.orders, args.clients, None),
+        run("workers killed mid-flow", {}, args.orders, args.clients, args.kill_every),
+    ]  # fmt: skip
+    text = render(results, args) + "\n\n" + provenance()
+    print(text)
+    if args.write:
+        update_section("faults", "### Fault injection\n\n" + text)
+    if not all(r["ok"] for r in results):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
