@@ -163,5 +163,6 @@ def test_the_time_machine_finds_matches_across_all_symbols(cloud, trader_token, 
     result = response.json()
     assert len(result["matches"]) == 10 and len(result["query"]["path"]) == 60
     assert result["forward"]["20"]["count"] == 10
-    assert len(result["searched_symbols"]) == 21
+    searched = set(result["searched_symbols"])  # other tests may have loaded more symbols
+    assert {str(s) for s in np.unique(data["symbol"])} | {"SP500"} <= searched
     assert result["elapsed_ms"] < 1000

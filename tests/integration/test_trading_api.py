@@ -281,7 +281,11 @@ def test_bar_closed_fills_limit_orders_partially_then_fully_and_a_cancel_stops_t
     _bar_closed(cloud, start, "2510", "2512", "2490", "2495", "500")
     path = f"/v1/accounts/{account}/orders/{buy['id']}"
     partial = _wait(
-        lambda: (o := _send(cloud, "GET", path, trader_token).json())["status"] == "partially_filled" and o
+        lambda: (
+            (o := _send(cloud, "GET", path, trader_token).json())["status"] == "partially_filled"
+            and len(o["events"]) == 3
+            and o
+        )
     )
     # Then 50 fill at the limit (the open was above it) and the event history shows the fill
     assert Decimal(partial["filled_quantity"]) == 50
@@ -290,7 +294,14 @@ def test_bar_closed_fills_limit_orders_partially_then_fully_and_a_cancel_stops_t
     # And redelivering the same bar changes nothing; the next bar completes the order
     _bar_closed(cloud, start, "2510", "2512", "2490", "2495", "500")
     _bar_closed(cloud, start + 60_000_000_000, "2499", "2501", "2480", "2490", "5000")
-    filled = _wait(lambda: (o := _send(cloud, "GET", path, trader_token).json())["status"] == "filled" and o)
+    # (the order item is the commit point; its events are written just after it, so wait for both)
+    filled = _wait(
+        lambda: (
+            (o := _send(cloud, "GET", path, trader_token).json())["status"] == "filled"
+            and len(o["events"]) == 4
+            and o
+        )
+    )
     assert Decimal(filled["filled_quantity"]) == 90
     assert [e["kind"] for e in filled["events"]] == ["new", "accepted", "fill", "fill"]
     # And cancelling a filled order is a 409 with the reason
