@@ -360,7 +360,7 @@ def cancel_order(
 ) -> OrderView:
     caller.require_any("trader")
     order = _owned_order(caller, account_id, order_id)
-    return order_view(_cancel(order, reason or f"canceled by {caller.username}", publish))
+    return order_view(cancel_with_reason(order, reason or f"canceled by {caller.username}", publish))
 
 
 def finish(order: store.OrderModel, status: OrderStatus, kind: str, reason: str, publish: Publisher) -> None:
@@ -374,13 +374,9 @@ def finish(order: store.OrderModel, status: OrderStatus, kind: str, reason: str,
     flush_outbox(order, publish)
 
 
-def _cancel(order: store.OrderModel, reason: str, publish: Publisher) -> store.OrderModel:
+def cancel_with_reason(order: store.OrderModel, reason: str, publish: Publisher) -> store.OrderModel:
     finish(order, OrderStatus.CANCELED, "canceled", reason, publish)
     return order
-
-
-def cancel_with_reason(order: store.OrderModel, reason: str, publish: Publisher) -> None:
-    finish(order, OrderStatus.CANCELED, "canceled", reason, publish)
 
 
 def mark_stop_triggered(order: store.OrderModel, reason: str) -> None:
@@ -536,7 +532,7 @@ def cancel_all_open(account_id: str, reason: str, publish: Publisher | None) -> 
             if order is None or OrderStatus(order.status) not in OPEN:
                 break
             try:
-                _cancel(order, reason, publish or (lambda *_: None))
+                cancel_with_reason(order, reason, publish or (lambda *_: None))
                 canceled += 1
                 break
             except Conflict:
