@@ -37,7 +37,9 @@ settings = trading_settings()
 bind_tables(settings.accounts_table, settings.orders_table, settings.order_events_table,
             settings.symbols_table, settings.market_state_table)  # fmt: skip
 idempotency = IdempotencyConfig(
-    event_key_jmespath="key", payload_validation_jmespath="order", expires_after_seconds=86_400
+    event_key_jmespath="[user, account_id, key]",
+    payload_validation_jmespath="order",
+    expires_after_seconds=86_400,
 )
 app = create_resolver()
 AccountId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -55,7 +57,8 @@ def check_risk(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
 def _place_order(request: dict[str, Any]) -> dict[str, Any]:
     order = OrderRequest.model_validate(request["order"])
     caller = current_caller(app)
-    return trading.submit_order(caller, request["account_id"], order, check_risk, publish).model_dump()
+    view = trading.submit_order(caller, request["account_id"], order, check_risk, publish, request["key"])
+    return view.model_dump()
 
 
 @cache
@@ -125,8 +128,13 @@ def submit_order(
     caller = current_caller(app)
     order_data = body.model_dump(mode="json")
     if idempotency_key:
-        key = f"{caller.user_id}:{account_id}:{idempotency_key}"
-        view = place_order()(request={"key": key, "account_id": account_id, "order": order_data})
+        request = {
+            "key": idempotency_key,
+            "user": caller.user_id,
+            "account_id": account_id,
+            "order": order_data,
+        }
+        view = place_order()(request=request)
     else:
         view = trading.submit_order(caller, account_id, body, check_risk, publish).model_dump()
     status = 201 if view["status"] != "rejected" else 422

@@ -41,6 +41,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(
         name="RiskPassed" if decision["passed"] else "RiskRejected", unit=MetricUnit.Count, value=1
     )
+    metrics.add_metric(  # the "daily loss limit near" alarm watches its maximum over accounts
+        name="DailyLossLimitUsed", unit=MetricUnit.Percent,
+        value=float(decision["context"]["daily_loss_limit_used_pct"]),
+    )  # fmt: skip
     if not decision["passed"]:
         logger.info(
             "order rejected", extra={"account_id": request.account_id, "violations": decision["violations"]}

@@ -22,6 +22,7 @@ from trade2026.domain.trading.risk import (
     RiskLimits,
     Violation,
     daily_loss_breached,
+    daily_loss_used,
     evaluate,
     reference_price,
 )
@@ -402,3 +403,11 @@ def test_default_limits_suit_a_million_dollar_paper_account() -> None:
     assert RiskLimits.DEFAULT is DEFAULT_LIMITS
     assert DEFAULT_LIMITS.initial_margin == D("0.5")
     assert OrderSpec("A", Side.BUY, D(1), OrderType.MARKET).time_in_force is TimeInForce.DAY
+
+
+def test_daily_loss_used_is_the_share_of_the_limit_lost_today() -> None:
+    # Given a 10,000 daily loss limit / When the day is up, down 8,000 and down 12,000
+    # Then 0 %, 80 % (the alarm's threshold) and 120 %
+    assert daily_loss_used(D("250"), LIMITS) == 0
+    assert daily_loss_used(D("-8000"), LIMITS) == 80
+    assert daily_loss_used(D("-12000"), LIMITS) == 120

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,51 +18,34 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
+from localcloud.template import load_template
 from trade2026.adapters import trading_store as store
 from trade2026.auth import Caller
 from trade2026.domain.trading.broker import FillModel
 from trade2026.domain.trading.ledger import Fill, PositionBook
+from trade2026.errors import Unprocessable
 from trade2026.services import ledger_reports, paper_broker, trading
 from trade2026.services.trading_models import AccountRequest, OrderRequest
 
-TABLES = {  # name -> (key schema, GSIs): the same keys as template.yaml
-    "accounts": ([("pk", "S"), ("sk", "S")], [("owner-index", "owner", "created_at")]),
-    "orders": (
-        [("pk", "S"), ("sk", "S")],
-        [("open-by-symbol", "open_symbol", "sk"), ("open-by-account", "open_account", "sk")],
-    ),
-    "order-events": ([("pk", "S"), ("sk", "N")], []),
-    "symbols": ([("symbol", "S")], []),
-    "market-state": ([("pk", "S"), ("sk", "S")], []),
+TABLES = {  # local name -> logical id in template.yaml (keys and indexes are read from there)
+    "accounts": "AccountsTable", "orders": "OrdersTable", "order-events": "OrderEventsTable",
+    "symbols": "SymbolsTable", "market-state": "MarketStateTable",
 }  # fmt: skip
 TRADER = Caller("user-a", "alice", None, frozenset({"trader"}))
 SYMBOL = "ACME"
-
-
-ALL = {"ProjectionType": "ALL"}
-
-
-def _key(name: str, kind: str) -> dict[str, str]:
-    return {"AttributeName": name, "KeyType": kind}
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _create_tables() -> None:
+    resources = load_template(ROOT / "template.yaml")["Resources"]
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    for name, (keys, indexes) in TABLES.items():
-        attributes = dict(keys) | {a: "S" for _, h, r in indexes for a in (h, r)}
-        extra: dict[str, Any] = {}
-        if indexes:
-            extra["GlobalSecondaryIndexes"] = [
-                {"IndexName": n, "KeySchema": [_key(h, "HASH"), _key(r, "RANGE")], "Projection": ALL}
-                for n, h, r in indexes
-            ]
+    for name, logical_id in TABLES.items():
+        table = resources[logical_id]["Properties"]
+        indexes = {key: table[key] for key in ("GlobalSecondaryIndexes",) if key in table}
         dynamodb.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": k, "AttributeType": t} for k, t in attributes.items()],
-            KeySchema=[_key(k, kind) for (k, _), kind in zip(keys, ("HASH", "RANGE"), strict=False)],
-            **extra,
-        )
+            TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=table["KeySchema"],
+            AttributeDefinitions=table["AttributeDefinitions"], **indexes,
+        )  # fmt: skip
     dynamodb.put_item(TableName="symbols", Item={"symbol": {"S": SYMBOL}})
 
 
@@ -272,3 +256,92 @@ def test_daily_loss_one_cent_inside_the_limit_trips_nothing(tables: None):
     _set_last_price(Decimal("90.0001"))
     assert trading.submit_order(TRADER, account_id, order, _check, _no_events).status == "accepted"
     assert store.get_account(account_id).kill is None  # type: ignore[union-attr]
+
+
+class WorkerKilled(Exception):
+    """Stands for a worker that stops right after its commit point (SIGKILL, timeout)."""
+
+
+def _die(*_args: Any, **_kwargs: Any) -> None:
+    raise WorkerKilled
+
+
+def _market_buy(quantity: int = 10) -> OrderRequest:
+    return OrderRequest(symbol=SYMBOL, side="buy", quantity=Decimal(quantity), order_type="market")
+
+
+def test_an_idempotency_key_has_one_order_even_when_the_first_attempt_died_after_writing_it(
+    tables: None, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a submission with a key whose worker died after the order write, before flushing its events
+    account_id = _account()
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "write_events", _die)
+        with pytest.raises(WorkerKilled):
+            trading.submit_order(TRADER, account_id, _market_buy(), _check, _no_events, "key-1")
+    # When the client retries the same request with the same key (its idempotency record long expired)
+    published: list[str] = []
+    retried = trading.submit_order(
+        TRADER, account_id, _market_buy(), _check, lambda kind, _: published.append(kind), "key-1"
+    )
+    # Then the key still has exactly one order: the first one, now with its events written and published
+    orders, _ = store.query_orders(account_id, 100, None, None, None)
+    assert [o.order_id for o in orders] == [retried.id]
+    assert [e["kind"] for e in trading.get_order(TRADER, account_id, retried.id).events or []] == [
+        "new", "accepted",
+    ]  # fmt: skip
+    assert published == ["OrderAccepted"]
+    # And another key places another order, while the same key with another body is refused
+    trading.submit_order(TRADER, account_id, _market_buy(), _check, _no_events, "key-2")
+    with pytest.raises(Unprocessable, match="different order"):
+        trading.submit_order(TRADER, account_id, _market_buy(11), _check, _no_events, "key-1")
+    assert len(store.query_orders(account_id, 100, None, None, None)[0]) == 2
+
+
+def test_concurrent_retries_of_one_key_place_one_order(tables: None):
+    # Given 8 threads submitting the same key at once, 5 times each
+    account_id = _account()
+    ids: list[str] = []
+
+    def client() -> None:
+        for _ in range(5):
+            ids.append(trading.submit_order(TRADER, account_id, _market_buy(), _check, _no_events, "k").id)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then every answer is the one order the key placed
+    assert len(ids) == 40 and len(set(ids)) == 1
+    assert len(store.query_orders(account_id, 100, None, None, None)[0]) == 1
+
+
+def test_the_outbox_sweeper_books_a_fill_whose_writer_died_after_the_commit_point(
+    tables: None, monkeypatch: pytest.MonkeyPatch
+):
+    # Given an open order whose fill was booked on the order, but the broker died before the position update
+    account_id = _account()
+    opened = trading.submit_order(TRADER, account_id, _market_buy(), _check, _no_events)
+    order = store.get_order(account_id, opened.id)
+    assert order is not None
+    with monkeypatch.context() as patched:
+        patched.setattr(trading, "apply_to_position", _die)
+        with pytest.raises(WorkerKilled):
+            trading.record_fill(
+                order, "fill-1", Decimal(10), Decimal(100), Decimal(1), datetime.now(UTC), False, "bar", _no_events
+            )  # fmt: skip
+    assert store.get_position(account_id, SYMBOL) is None
+    # When the sweeper runs (it leaves outboxes younger than the settle time to their live writer)
+    assert trading.flush_pending_outboxes(3600, _no_events) == 0
+    published: list[str] = []
+    recovered = trading.flush_pending_outboxes(0, lambda kind, _: published.append(kind))
+    # Then the fill reaches the position and the bus once, and nothing is left to sweep
+    assert recovered == 1 and published == ["OrderFilled"]
+    position = store.get_position(account_id, SYMBOL)
+    assert position is not None and PositionBook.from_dict(position.book).quantity == 10
+    assert trading.flush_pending_outboxes(0, _no_events) == 0
+    filled = store.get_order(account_id, opened.id)
+    assert (
+        filled is not None and filled.status == "filled" and not filled.outbox and filled.outbox_shard is None
+    )

@@ -7,9 +7,11 @@ the account item and its positions from it):
     sk = "RATE#<epoch second>"  orders submitted in that second (TTL)
     sk = "KILL#<iso time>"      kill-switch history (engaged / reset, by whom, why)
     sk = "FILL#<iso time>#<id>" fills with their realized lots (the blotter and tax reports read these)
+    sk = "IDEMPOTENCY#<user>#<key>" an Idempotency-Key's order (written with the order, in one transaction; TTL)
     pk = "GLOBAL", sk = "KILL"  the global kill switch
 Orders table (pk = account id, sk = order id, time-sortable); sparse GSIs list open orders per symbol (the
-broker) and per account (risk, kill switch). Order events table (pk = order id, sk = the order's version
+broker), per account (risk, kill switch) and orders whose outbox is not flushed yet (the outbox sweeper;
+16 shards so that no index partition gets every write). Order events table (pk = order id, sk = the order's version
 after the transition): append-only, written with attribute_not_exists, so a retried step writes nothing twice.
 
 Money and quantities are Decimal, stored as strings (DynamoDB numbers would pass through float in PynamoDB).
@@ -21,15 +23,20 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 GLOBAL_PK = "GLOBAL"
 RATE_TTL_S = 120
+IDEMPOTENCY_TTL_S = 86_400
+OUTBOX_SHARDS = 16
 
 
 def now_iso() -> str:
@@ -118,6 +125,15 @@ class OpenByAccountIndex(GlobalSecondaryIndex["OrderModel"]):
     sk = UnicodeAttribute(range_key=True)
 
 
+class PendingOutboxIndex(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "pending-outbox"
+        projection = KeysOnlyProjection()
+
+    outbox_shard = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
 class OrderModel(Model):
     class Meta:
         table_name = "orders"
@@ -143,8 +159,10 @@ class OrderModel(Model):
     open_symbol = UnicodeAttribute(null=True)  # set while the order can still fill (sparse index)
     open_account = UnicodeAttribute(null=True)
     outbox = JSONAttribute(null=True)  # events of the last change not yet written/applied/published
+    outbox_shard = UnicodeAttribute(null=True)  # set while the outbox is not empty (sparse index)
     open_by_symbol = OpenBySymbolIndex()
     open_by_account = OpenByAccountIndex()
+    pending_outbox = PendingOutboxIndex()
 
     @property
     def order_id(self) -> str:
@@ -322,11 +340,53 @@ def get_order(account_id: str, order_id: str) -> OrderModel | None:
         return None
 
 
-def insert_order(order: OrderModel) -> None:
-    order.save(condition=OrderModel.sk.does_not_exist())
+class KeyReused(Exception):
+    """An Idempotency-Key sent again with a different request."""
+
+
+def _mark_outbox(order: OrderModel) -> None:
+    order.outbox_shard = f"{int(order.order_id[-1], 16) % OUTBOX_SHARDS:02d}" if order.outbox else None
+
+
+@cache
+def _connection() -> Connection:
+    return Connection()
+
+
+def key_claim_sk(user_id: str, key: str) -> str:
+    return f"IDEMPOTENCY#{user_id}#{key}"  # sorts before "META": not in account_state's range
+
+
+def insert_order(order: OrderModel, claim: tuple[str, str] | None = None) -> str | None:
+    """Write a new order. With ``claim`` (the claim's sort key, the request's fingerprint) the order and its
+    Idempotency-Key claim are written in one transaction: if the key was claimed already, nothing is written
+    and the id of the key's order is returned (whatever became of the request that claimed it)."""
+    _mark_outbox(order)
+    if claim is None:
+        order.save(condition=OrderModel.sk.does_not_exist())
+        return None
+    claim_sk, fingerprint = claim
+    record = RecordModel(
+        account_pk(order.pk), claim_sk, data={"order_id": order.order_id, "fingerprint": fingerprint},
+        expires_at=int(time.time()) + IDEMPOTENCY_TTL_S,
+    )  # fmt: skip
+    try:
+        with TransactWrite(connection=_connection()) as transaction:
+            transaction.save(record, condition=RecordModel.sk.does_not_exist())
+            transaction.save(order, condition=OrderModel.sk.does_not_exist())
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons
+        if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
+            raise
+        claimed = RecordModel.get(account_pk(order.pk), claim_sk, consistent_read=True).data or {}
+        if claimed.get("fingerprint") != fingerprint:
+            raise KeyReused(claim_sk) from exc
+        return str(claimed["order_id"])
+    return None
 
 
 def save_order(order: OrderModel, expected_version: int) -> None:
+    _mark_outbox(order)
     order.save(condition=OrderModel.version == expected_version)
 
 
@@ -384,10 +444,21 @@ def write_events(order: OrderModel, events: list[Mapping[str, Any]]) -> None:
 def clear_outbox(order: OrderModel) -> None:
     """Drop the flushed events, unless the order moved on meanwhile (its next writer flushes them all)."""
     try:
-        order.update(actions=[OrderModel.outbox.remove()], condition=OrderModel.version == int(order.version))
+        order.update(
+            actions=[OrderModel.outbox.remove(), OrderModel.outbox_shard.remove()],
+            condition=OrderModel.version == int(order.version),
+        )
     except UpdateError as exc:
         if not is_conditional_failure(exc):
             raise
+
+
+def orders_with_pending_outbox(updated_before: str) -> Iterator[tuple[str, str]]:
+    """(account id, order id) of orders whose outbox is still pending and that last changed before the time."""
+    for shard in range(OUTBOX_SHARDS):
+        query = OrderModel.pending_outbox.query(f"{shard:02d}", OrderModel.updated_at < updated_before)
+        for item in query:
+            yield item.pk, item.sk
 
 
 def events_of(order_id: str) -> list[OrderEventModel]:

@@ -10,6 +10,7 @@ again, and every step of the flush is idempotent.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -41,6 +42,7 @@ from trade2026.domain.trading.risk import (
     RiskContext,
     RiskLimits,
     daily_loss_breached,
+    daily_loss_used,
     evaluate,
 )
 from trade2026.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -239,6 +241,7 @@ def check_order(
             "position": str(ctx.position_quantity), "cash": str(ctx.cash), "equity": str(ctx.equity),
             "daily_pnl": str(ctx.daily_pnl), "orders_this_second": ctx.orders_this_second,
             "gross_exposure": str(sum((abs(v) for v in ctx.exposures.values()), ZERO)),
+            "daily_loss_limit_used_pct": str(round(daily_loss_used(ctx.daily_pnl, limits), 2)),
         },
     }  # fmt: skip
 
@@ -263,9 +266,13 @@ def parse_order(request: OrderRequest) -> OrderSpec:
 
 
 def submit_order(
-    caller: Caller, account_id: str, request: OrderRequest, check_risk: RiskChecker, publish: Publisher
-) -> OrderView:
-    """Validate, ask pre-trade risk, and store the order ACCEPTED or REJECTED (with the rules and numbers)."""
+    caller: Caller, account_id: str, request: OrderRequest, check_risk: RiskChecker, publish: Publisher,
+    idempotency_key: str | None = None,
+) -> OrderView:  # fmt: skip
+    """Validate, ask pre-trade risk, and store the order ACCEPTED or REJECTED (with the rules and numbers).
+
+    With an Idempotency-Key the order is written together with the key's claim, so however often the request
+    is retried (after a timeout, a crashed worker, an expired idempotency record) the key has one order."""
     caller.require_any("trader")
     owned_account(caller, account_id)
     spec = parse_order(request)
@@ -285,8 +292,22 @@ def submit_order(
         _event(order, 1, "new", OrderStatus.NEW, {"by": caller.username}),
         _event(order, 2, "accepted" if accepted else "rejected", status, risk_data),
     ]
-    store.insert_order(order)
-    flush_outbox(order, publish)
+    claim = None
+    if idempotency_key:
+        fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+        claim = (store.key_claim_sk(caller.user_id, idempotency_key), fingerprint)
+    try:
+        claimed_id = store.insert_order(order, claim)
+    except store.KeyReused as exc:
+        raise Unprocessable(
+            "This Idempotency-Key was used for a different order; use a new key for a new order"
+        ) from exc
+    if claimed_id is not None:
+        earlier = store.get_order(account_id, claimed_id)
+        if earlier is None:  # the claim and its order are written in one transaction
+            raise Conflict(f"Order {claimed_id} of this Idempotency-Key is not readable yet; retry")
+        order = earlier
+    flush_outbox(order, publish)  # for a retried key: finishes what a crashed first attempt left
     return order_view(order)
 
 
@@ -318,6 +339,19 @@ def flush_outbox(order: store.OrderModel, publish: Publisher) -> None:
     for detail_type, details in by_type.items():
         publish(detail_type, details)
     store.clear_outbox(order)
+
+
+def flush_pending_outboxes(settle_s: float, publish: Publisher) -> int:
+    """Flush outboxes left behind by a writer that stopped after its order write (a killed worker): those of
+    orders unchanged for ``settle_s`` seconds, so that a live writer normally flushes its own first."""
+    cutoff = datetime.fromtimestamp(time.time() - settle_s, UTC).isoformat(timespec="microseconds")
+    flushed = 0
+    for account_id, order_id in store.orders_with_pending_outbox(cutoff):
+        order = store.get_order(account_id, order_id)
+        if order is not None and order.outbox:
+            flush_outbox(order, publish)
+            flushed += 1
+    return flushed
 
 
 def _event_detail(order: store.OrderModel, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -237,6 +237,13 @@ def daily_loss_breached(daily_pnl: Decimal, limits: RiskLimits) -> bool:
     return daily_pnl <= -limits.daily_loss_limit
 
 
+def daily_loss_used(daily_pnl: Decimal, limits: RiskLimits) -> Decimal:
+    """Today's loss as a percentage of the daily loss limit (0 while the day is flat or up): the early warning."""
+    if limits.daily_loss_limit <= 0:
+        return Decimal(100) if daily_pnl < 0 else Decimal(0)
+    return max(Decimal(0), -daily_pnl) * 100 / limits.daily_loss_limit
+
+
 def reference_price(spec: OrderSpec, last_price: Decimal | None) -> Decimal | None:
     """Limit price (limit, stop-limit), stop price (stop) or the last price (market); None if unknown."""
     if spec.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
