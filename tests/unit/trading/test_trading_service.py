@@ -23,9 +23,10 @@ from trade2026.adapters import trading_store as store
 from trade2026.auth import Caller
 from trade2026.domain.trading.broker import FillModel
 from trade2026.domain.trading.ledger import Fill, PositionBook
+from trade2026.domain.trading.risk import OpenExposure
 from trade2026.errors import Unprocessable
 from trade2026.services import ledger_reports, paper_broker, trading
-from trade2026.services.trading_models import AccountRequest, OrderRequest
+from trade2026.services.trading_models import AccountRequest, OrderRequest, ReplaceRequest
 
 TABLES = {  # local name -> logical id in template.yaml (keys and indexes are read from there)
     "accounts": "AccountsTable", "orders": "OrdersTable", "order-events": "OrderEventsTable",
@@ -195,10 +196,24 @@ class OrdersFillsCancels(RuleBasedStateMachine):
         assert {s: q for s, q in net.items() if q} == {
             p["symbol"]: Decimal(p["quantity"]) for p in report["positions"] if Decimal(p["quantity"])
         }
+        _assert_open_sums_match_open_orders(self.account_id)
         for order, _ in _orders_with_fills(self.account_id, fills):
             assert sum(f.quantity for f in fills if f.order_id == order.order_id) == Decimal(
                 order.filled_quantity
             )
+
+
+def _assert_open_sums_match_open_orders(account_id: str) -> None:
+    """The running sums risk reads equal the sums over the open orders themselves."""
+    expected: dict[str, OpenExposure] = {}
+    for order in store.open_orders_of_account(account_id):
+        expected[order.symbol] = expected.get(order.symbol, OpenExposure()) + trading.open_exposure_of(order)
+    stored = {
+        symbol: OpenExposure(**sums) for symbol, sums in store.account_state(account_id).open_exposure.items()
+    }
+    assert {s: e for s, e in stored.items() if e.changes()} == {
+        s: e for s, e in expected.items() if e.changes()
+    }
 
 
 def _orders_with_fills(account_id: str, fills: list[Fill]) -> list[tuple[store.OrderModel, int]]:
@@ -345,3 +360,34 @@ def test_the_outbox_sweeper_books_a_fill_whose_writer_died_after_the_commit_poin
     assert (
         filled is not None and filled.status == "filled" and not filled.outbox and filled.outbox_shard is None
     )
+
+
+def test_concurrent_submits_replaces_and_cancels_keep_the_open_sums_exact(tables: None):
+    # Given a long position and 8 threads each submitting limit buys and sells in its symbol, replacing half of
+    # them and canceling a third
+    account_id = _account()
+    trading.apply_to_position(
+        account_id, Fill("f0", "o0", SYMBOL, "buy", Decimal(1000), Decimal(100), Decimal(0), datetime.now(UTC))
+    )
+
+    def client(thread: int) -> None:
+        for n in range(6):
+            request = OrderRequest(
+                symbol=SYMBOL, side=("buy", "sell")[n % 2], quantity=Decimal(5 + thread),
+                order_type="limit", limit_price=Decimal("99.50") + n, time_in_force="gtc",
+            )  # fmt: skip
+            placed = trading.submit_order(TRADER, account_id, request, _check, _no_events)
+            if n % 2:
+                change = ReplaceRequest(quantity=Decimal(20 + n), limit_price=Decimal("98.25"))
+                trading.replace_order(TRADER, account_id, placed.id, change, _check, _no_events)
+            if n % 3 == 0:
+                trading.cancel_order(TRADER, account_id, placed.id, _no_events)
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then the sums risk reads equal the sums over the orders still open
+    assert len(store.open_orders_of_account(account_id)) == 8 * 4
+    _assert_open_sums_match_open_orders(account_id)

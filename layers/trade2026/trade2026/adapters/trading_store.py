@@ -3,6 +3,7 @@
 Accounts table (pk = "ACCOUNT#<id>"; one partition holds everything account-wide: pre-trade risk reads
 the account item and its positions from it):
     sk = "META"                 owner, starting cash, limits, kill switch, start-of-day equity, lot method
+    sk = "OPEN#<symbol>"        running sums over the account's open orders in the symbol (risk reads these)
     sk = "POS#<symbol>"         a position: its ledger book (lots, cash flow), version, ids of applied fills
     sk = "RATE#<epoch second>"  orders submitted in that second (TTL)
     sk = "KILL#<iso time>"      kill-switch history (engaged / reset, by whom, why)
@@ -24,10 +25,17 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import (
+    Attribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -105,6 +113,41 @@ class RecordModel(Model):
     data = JSONAttribute(null=True)
     tally = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read and written as an exact Decimal (NumberAttribute goes through float)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Any) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class OpenExposureModel(Model):
+    """Running sums over an account's open orders in one symbol (sk = "OPEN#<symbol>"), changed in the same
+    transaction as each order write: what pre-trade risk reads instead of every open order."""
+
+    class Meta:
+        table_name = "accounts"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    priced = DecimalAttribute(default=Decimal)
+    unpriced = DecimalAttribute(default=Decimal)
+    selling = DecimalAttribute(default=Decimal)
+    covering = DecimalAttribute(default=Decimal)
+
+    def sums(self) -> dict[str, Decimal]:
+        return {
+            "priced": self.priced,
+            "unpriced": self.unpriced,
+            "selling": self.selling,
+            "covering": self.covering,
+        }
 
 
 class OpenBySymbolIndex(GlobalSecondaryIndex["OrderModel"]):
@@ -205,7 +248,7 @@ class LatestMarketModel(Model):
 
 
 def bind_tables(accounts: str, orders: str, order_events: str, symbols: str, market_state: str) -> None:
-    for model in (AccountModel, PositionModel, RecordModel):
+    for model in (AccountModel, PositionModel, RecordModel, OpenExposureModel):
         model.Meta.table_name = accounts
     OrderModel.Meta.table_name = orders
     OrderEventModel.Meta.table_name = order_events
@@ -229,12 +272,17 @@ def create_account(account: AccountModel) -> None:
     account.save(condition=AccountModel.pk.does_not_exist())
 
 
-def account_state(account_id: str) -> tuple[AccountModel | None, list[PositionModel]]:
-    """The account item and all its positions with one Query (sk from "META" to "POS#\uffff")."""
+class AccountState(NamedTuple):
+    account: AccountModel | None
+    positions: list[PositionModel]
+    open_exposure: dict[str, dict[str, Decimal]]  # symbol -> sums over its open orders
+
+
+def account_state(account_id: str) -> AccountState:
+    """The account item, its open-order sums and its positions with one Query (sk "META" to "POS#\uffff")."""
     from trade2026.adapters.aws import client
 
-    account: AccountModel | None = None
-    positions: list[PositionModel] = []
+    state = AccountState(None, [], {})
     pages = client("dynamodb").get_paginator("query").paginate(
         TableName=AccountModel.Meta.table_name, ConsistentRead=True,
         KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
@@ -244,11 +292,14 @@ def account_state(account_id: str) -> tuple[AccountModel | None, list[PositionMo
     )  # fmt: skip
     for page in pages:
         for item in page["Items"]:
-            if item["sk"]["S"] == "META":
-                account = AccountModel.from_raw_data(item)
+            sk = item["sk"]["S"]
+            if sk == "META":
+                state = state._replace(account=AccountModel.from_raw_data(item))
+            elif sk.startswith("OPEN#"):
+                state.open_exposure[sk.split("#", 1)[1]] = OpenExposureModel.from_raw_data(item).sums()
             else:
-                positions.append(PositionModel.from_raw_data(item))
-    return account, positions
+                state.positions.append(PositionModel.from_raw_data(item))
+    return state
 
 
 def positions_of(account_id: str) -> list[PositionModel]:
@@ -344,6 +395,10 @@ class KeyReused(Exception):
     """An Idempotency-Key sent again with a different request."""
 
 
+class OrderChanged(Exception):
+    """The order's version is no longer the one read: another writer changed it meanwhile."""
+
+
 def _mark_outbox(order: OrderModel) -> None:
     order.outbox_shard = f"{int(order.order_id[-1], 16) % OUTBOX_SHARDS:02d}" if order.outbox else None
 
@@ -354,40 +409,79 @@ def _connection() -> Connection:
 
 
 def key_claim_sk(user_id: str, key: str) -> str:
-    return f"IDEMPOTENCY#{user_id}#{key}"  # sorts before "META": not in account_state's range
+    return f"IDEMPOTENCY#{user_id}#{key}"  # sorts before "META": outside account_state's range
 
 
-def insert_order(order: OrderModel, claim: tuple[str, str] | None = None) -> str | None:
-    """Write a new order. With ``claim`` (the claim's sort key, the request's fingerprint) the order and its
-    Idempotency-Key claim are written in one transaction: if the key was claimed already, nothing is written
-    and the id of the key's order is returned (whatever became of the request that claimed it)."""
+TRANSACTION_ATTEMPTS = 8
+
+
+def _commit(
+    order: OrderModel, condition: Any, claim: RecordModel | None, exposure: Mapping[str, Decimal]
+) -> str | None:
+    """Write the order (under ``condition``) together with its Idempotency-Key claim and the change of its
+    account's open exposure, all or nothing. Returns what refused the write: "claim", "order" or None."""
     _mark_outbox(order)
-    if claim is None:
-        order.save(condition=OrderModel.sk.does_not_exist())
-        return None
-    claim_sk, fingerprint = claim
-    record = RecordModel(
-        account_pk(order.pk), claim_sk, data={"order_id": order.order_id, "fingerprint": fingerprint},
-        expires_at=int(time.time()) + IDEMPOTENCY_TTL_S,
-    )  # fmt: skip
-    try:
-        with TransactWrite(connection=_connection()) as transaction:
-            transaction.save(record, condition=RecordModel.sk.does_not_exist())
-            transaction.save(order, condition=OrderModel.sk.does_not_exist())
-    except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons
-        if not reasons or reasons[0] is None or reasons[0].code != "ConditionalCheckFailed":
+    if claim is None and not exposure:
+        try:
+            order.save(condition=condition)
+        except PutError as exc:
+            if is_conditional_failure(exc):
+                return "order"
             raise
-        claimed = RecordModel.get(account_pk(order.pk), claim_sk, consistent_read=True).data or {}
-        if claimed.get("fingerprint") != fingerprint:
-            raise KeyReused(claim_sk) from exc
-        return str(claimed["order_id"])
-    return None
+        return None
+    sums = OpenExposureModel(account_pk(order.pk), f"OPEN#{order.symbol}")
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                if claim is not None:
+                    transaction.save(claim, condition=RecordModel.sk.does_not_exist())
+                transaction.save(order, condition=condition)
+                if exposure:
+                    transaction.update(
+                        sums, [getattr(OpenExposureModel, k).add(v) for k, v in exposure.items()]
+                    )
+            return None
+        except TransactWriteError as exc:
+            codes = [reason.code if reason else None for reason in exc.cancellation_reasons]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return "claim" if claim is not None else "order"
+            if claim is not None and len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                return "order"
+            if "TransactionConflict" not in codes or attempt == TRANSACTION_ATTEMPTS - 1:
+                raise
+            time.sleep(0.002 * 2**attempt)  # another order of this account and symbol is being written
+    raise AssertionError("unreachable")
 
 
-def save_order(order: OrderModel, expected_version: int) -> None:
-    _mark_outbox(order)
-    order.save(condition=OrderModel.version == expected_version)
+def insert_order(
+    order: OrderModel, exposure: Mapping[str, Decimal], claim: tuple[str, str] | None = None
+) -> str | None:
+    """Write a new order and add it to the account's open exposure. With ``claim`` (the claim's sort key, the
+    request's fingerprint) the order's Idempotency-Key claim is written in the same transaction: if the key was
+    claimed already, nothing is written and the id of the key's order is returned (whatever became of the
+    request that claimed it)."""
+    record = None
+    if claim is not None:
+        record = RecordModel(
+            account_pk(order.pk), claim[0], data={"order_id": order.order_id, "fingerprint": claim[1]},
+            expires_at=int(time.time()) + IDEMPOTENCY_TTL_S,
+        )  # fmt: skip
+    refused = _commit(order, OrderModel.sk.does_not_exist(), record, exposure)
+    if refused is None:
+        return None
+    if refused == "order" or claim is None:
+        raise OrderChanged(order.order_id)
+    claimed = RecordModel.get(account_pk(order.pk), claim[0], consistent_read=True).data or {}
+    if claimed.get("fingerprint") != claim[1]:
+        raise KeyReused(claim[0])
+    return str(claimed["order_id"])
+
+
+def save_order(order: OrderModel, expected_version: int, exposure: Mapping[str, Decimal]) -> None:
+    """Write a change of the order if its version is still ``expected_version`` (else OrderChanged), with the
+    change it makes to the account's open exposure."""
+    if _commit(order, OrderModel.version == expected_version, None, exposure) is not None:
+        raise OrderChanged(order.order_id)
 
 
 def query_orders(

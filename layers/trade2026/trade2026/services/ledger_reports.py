@@ -32,7 +32,7 @@ def _text(value: Any) -> Any:
 
 def _state(caller: Caller, account_id: str) -> tuple[store.AccountModel, dict[str, PositionBook]]:
     owned_account(caller, account_id)
-    account, positions = store.account_state(account_id)
+    account, positions, _open = store.account_state(account_id)
     assert account is not None
     return account, {p.sk.split("#", 1)[1]: PositionBook.from_dict(p.book) for p in positions}
 

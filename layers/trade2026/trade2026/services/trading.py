@@ -39,6 +39,7 @@ from trade2026.domain.trading.orders import (
 )
 from trade2026.domain.trading.risk import (
     LimitsProblem,
+    OpenExposure,
     RiskContext,
     RiskLimits,
     daily_loss_breached,
@@ -167,33 +168,28 @@ def _remaining(order: store.OrderModel) -> Decimal:
     return Decimal(order.spec["quantity"]) - Decimal(order.filled_quantity)
 
 
-_SIGN = {Side.BUY: 1, Side.COVER: 1, Side.SELL: -1, Side.SHORT: -1}
+def open_exposure_of(order: store.OrderModel) -> OpenExposure:
+    """The order's share of its account's open exposure (nothing once it is no longer open)."""
+    if OrderStatus(order.status) not in OPEN:
+        return OpenExposure()
+    return OpenExposure.of_order(order_spec(order), _remaining(order))
 
 
-def risk_context(
-    account: store.AccountModel,
-    positions: list[store.PositionModel],
-    spec: OrderSpec,
-    *,
-    count_order: bool = True,
-) -> RiskContext:
-    """Everything the risk rules need, read fresh: positions, marks, open orders, today's P&L, kill switches."""
-    books = _books(positions)
-    open_orders = store.open_orders_of_account(account.account_id)
-    prices = store.last_prices([*books, spec.symbol, *(o.symbol for o in open_orders)])
+def risk_context(state: store.AccountState, spec: OrderSpec, *, count_order: bool = True) -> RiskContext:
+    """Everything the risk rules need, read fresh: positions, marks, open orders' sums, today's P&L, kill
+    switches. Reads one item per open symbol, not every open order."""
+    account = state.account
+    assert account is not None
+    books = _books(state.positions)
+    open_sums = {symbol: OpenExposure(**sums) for symbol, sums in state.open_exposure.items()}
+    unpriced = [symbol for symbol, sums in open_sums.items() if sums.unpriced]
+    prices = store.last_prices([*books, spec.symbol, *unpriced])
     exposures = {s: b.quantity * prices[s] for s, b in books.items() if s in prices and b.quantity}
     cash = cash_of(account, books)
     equity = cash + sum(exposures.values(), ZERO)
-    open_exposure: dict[str, Decimal] = {}
-    pending_close = ZERO
+    open_exposure = {symbol: sums.value(prices.get(symbol)) for symbol, sums in open_sums.items()}
+    pending_close = open_sums[spec.symbol].closing(spec.side) if spec.symbol in open_sums else ZERO
     position = books[spec.symbol].quantity if spec.symbol in books else ZERO
-    for order in open_orders:
-        other = order_spec(order)
-        price = other.limit_price or other.stop_price or prices.get(order.symbol, ZERO)
-        signed = _SIGN[other.side] * _remaining(order)
-        open_exposure[order.symbol] = open_exposure.get(order.symbol, ZERO) + signed * price
-        if order.symbol == spec.symbol and other.side == spec.side and spec.side in (Side.SELL, Side.COVER):
-            pending_close += _remaining(order)
     limits = RiskLimits.from_dict(account.limits)
     orders_this_second = 0
     if count_order:
@@ -219,7 +215,8 @@ def check_order(
     account_id: str, spec_data: Mapping[str, Any], publish: Publisher | None = None
 ) -> dict[str, Any]:
     """The pre-trade risk decision (run by the risk function): violations with their numbers + the context."""
-    account, positions = store.account_state(account_id)
+    state = store.account_state(account_id)
+    account = state.account
     if account is None:
         raise NotFound(f"No account {account_id}")
     spec = OrderSpec(
@@ -228,7 +225,7 @@ def check_order(
         limit_price=_dec(spec_data.get("limit_price")), stop_price=_dec(spec_data.get("stop_price")),
     )  # fmt: skip
     limits = RiskLimits.from_dict(account.limits)
-    ctx = risk_context(account, positions, spec)
+    ctx = risk_context(state, spec)
     violations = [v.to_dict() for v in evaluate(spec, ctx, limits)]
     if daily_loss_breached(ctx.daily_pnl, limits) and not account.kill:
         reason = f"daily loss limit: P&L today {ctx.daily_pnl} <= -{limits.daily_loss_limit}"
@@ -297,7 +294,7 @@ def submit_order(
         fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
         claim = (store.key_claim_sk(caller.user_id, idempotency_key), fingerprint)
     try:
-        claimed_id = store.insert_order(order, claim)
+        claimed_id = store.insert_order(order, open_exposure_of(order).changes(), claim)
     except store.KeyReused as exc:
         raise Unprocessable(
             "This Idempotency-Key was used for a different order; use a new key for a new order"
@@ -399,12 +396,12 @@ def cancel_order(
 
 def finish(order: store.OrderModel, status: OrderStatus, kind: str, reason: str, publish: Publisher) -> None:
     """Move an open order to a terminal state (canceled / expired) with the reason in its event."""
-    expected = int(order.version)
+    expected, before = int(order.version), open_exposure_of(order)
     try:
         _change(order, status, kind, {"reason": reason})
     except IllegalTransition as exc:
         raise Conflict(f"Order {order.order_id} is {order.status}: it can no longer be {kind}") from exc
-    _save(order, expected)
+    _save(order, expected, before)
     flush_outbox(order, publish)
 
 
@@ -415,22 +412,21 @@ def cancel_with_reason(order: store.OrderModel, reason: str, publish: Publisher)
 
 def mark_stop_triggered(order: store.OrderModel, reason: str) -> None:
     """A stop that triggered without filling (e.g. a stop-limit whose limit was not reached) stays triggered."""
-    expected = int(order.version)
+    expected, before = int(order.version), open_exposure_of(order)
     order.stop_triggered = 1
     _change(order, None, "stop_triggered", {"reason": reason})
-    _save(order, expected)
+    _save(order, expected, before)
     flush_outbox(order, lambda *_: None)
 
 
-def _save(order: store.OrderModel, expected_version: int) -> None:
+def _save(order: store.OrderModel, expected_version: int, before: OpenExposure) -> None:
+    """Write the changed order if nobody changed it since it was read (``before``: its open exposure then)."""
     try:
-        store.save_order(order, expected_version)
-    except PutError as exc:
-        if store.is_conditional_failure(exc):
-            raise Conflict(
-                f"Order {order.order_id} changed meanwhile (a fill or another request); retry"
-            ) from exc
-        raise
+        store.save_order(order, expected_version, (open_exposure_of(order) - before).changes())
+    except store.OrderChanged as exc:
+        raise Conflict(
+            f"Order {order.order_id} changed meanwhile (a fill or another request); retry"
+        ) from exc
 
 
 def replace_order(
@@ -455,10 +451,10 @@ def replace_order(
     decision = check_risk(account_id, checked)
     if not decision["passed"]:
         raise Unprocessable("The replacement breaks pre-trade risk limits", details=decision["violations"])
-    expected = int(order.version)
+    expected, before = int(order.version), open_exposure_of(order)
     order.spec = _spec_dict(spec, order.spec.get("lot_ids", ()))
     _change(order, None, "replaced", {"spec": order.spec, "risk": decision["context"]})
-    _save(order, expected)
+    _save(order, expected, before)
     flush_outbox(order, publish)
     return order_view(order)
 
@@ -490,7 +486,7 @@ def record_fill(
     if fill_id in (order.fills or {}):
         flush_outbox(order, publish)  # a retried bar: finish what the first attempt may have left
         return
-    expected = int(order.version)
+    expected, before = int(order.version), open_exposure_of(order)
     filled = Decimal(order.filled_quantity) + quantity
     previous_cost = Decimal(order.average_price or 0) * Decimal(order.filled_quantity)
     order.filled_quantity = str(filled)
@@ -503,7 +499,7 @@ def record_fill(
     order.fills = {**(order.fills or {}), fill_id: {**data, "version": order.version}}
     if cancel_rest and not done:
         _change(order, OrderStatus.CANCELED, "canceled", {"reason": reason})
-    _save(order, expected)
+    _save(order, expected, before)
     flush_outbox(order, publish)
 
 

@@ -196,6 +196,49 @@ RiskLimits.DEFAULT = RiskLimits(
 DEFAULT_LIMITS = RiskLimits.DEFAULT
 
 
+_SIGN = {Side.BUY: 1, Side.COVER: 1, Side.SELL: -1, Side.SHORT: -1}
+
+
+@dataclass(frozen=True)
+class OpenExposure:
+    """What an account's open orders in one symbol still hold, kept as running sums so that a risk check reads
+    one item per symbol however many orders are open: the signed notional of priced orders (limit / stop, at
+    their limit, else stop price), the signed quantity of unpriced ones (market orders: valued at the last
+    price when checked), and the quantities working to sell and to cover (closing orders)."""
+
+    priced: Decimal = ZERO
+    unpriced: Decimal = ZERO
+    selling: Decimal = ZERO
+    covering: Decimal = ZERO
+
+    @classmethod
+    def of_order(cls, spec: OrderSpec, remaining: Decimal) -> OpenExposure:
+        signed = _SIGN[spec.side] * remaining
+        price = spec.limit_price or spec.stop_price
+        return cls(
+            priced=signed * price if price else ZERO, unpriced=ZERO if price else signed,
+            selling=remaining if spec.side is Side.SELL else ZERO,
+            covering=remaining if spec.side is Side.COVER else ZERO,
+        )  # fmt: skip
+
+    def __add__(self, other: OpenExposure) -> OpenExposure:
+        return OpenExposure(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def __sub__(self, other: OpenExposure) -> OpenExposure:
+        return OpenExposure(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
+
+    def changes(self) -> dict[str, Decimal]:
+        """The non-zero sums (as a change to apply, what is left to write)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    def value(self, last_price: Decimal | None) -> Decimal:
+        return self.priced + self.unpriced * (last_price or ZERO)
+
+    def closing(self, side: Side) -> Decimal:
+        """Quantity of open orders on the same closing side (sell or cover) as ``side``."""
+        return {Side.SELL: self.selling, Side.COVER: self.covering}.get(side, ZERO)
+
+
 @dataclass(frozen=True)
 class RiskContext:
     """What the risk check knows about the account and the market when the order arrives.
