@@ -5,7 +5,7 @@ moto server (127.0.0.1:4566)  AWS APIs: DynamoDB, S3, Kinesis, SQS, SNS, EventBr
 LambdaRuntime                 the template's handlers in worker processes (no Docker)
 Gateway (127.0.0.1:8080)      the REST API's routes + Cognito authorizer, and the web UI's files
 KinesisPoller                 event source mappings with AWS retry/bisect/on-failure semantics
-EventBridge delivery          rules -> Lambda and Step Functions targets
+EventBridge delivery          rules -> Lambda and Step Functions targets; rate(...) schedules fire (scheduler.py)
 SageMaker executor            training jobs and endpoints run models/<model>/ code
 """
 
@@ -101,6 +101,7 @@ class LocalCloud:
         self._sagemaker: Any = None
         self._pollers: list[Any] = []
         self._metrics: Any = None
+        self._scheduler: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -159,6 +160,10 @@ class LocalCloud:
         # CloudWatch metrics (EMF logs, gateway, Kinesis, SQS, Step Functions) and alarm evaluation -> SNS.
         self._metrics = MetricsEmulator(self.client, cfg.state_path / "logs")
         self._metrics.start()
+        from localcloud.scheduler import RateScheduler
+
+        self._scheduler = RateScheduler(self.client("events"))  # rate(...) rules, e.g. the outbox sweep
+        self._scheduler.start()
 
     def deploy(self, stack_name: str, template_path: Path, parameters: dict[str, str] | None = None) -> Stack:
         """Provision one template (like `sam deploy`) and hand its functions/routes/mappings to the emulators."""
@@ -190,8 +195,9 @@ class LocalCloud:
         return stack
 
     def stop(self) -> None:
-        if self._metrics is not None:
-            self._metrics.stop()
+        for service in (self._metrics, self._scheduler):
+            if service is not None:
+                service.stop()
         for poller in self._pollers:
             poller.stop()
         for part in (self._gateway,):
