@@ -7,13 +7,21 @@
 2. Time spent inside the emulated AWS APIs, per service: benchmarks report which share of a request's
    latency is the emulator's (moto) rather than the platform's own code.
 
+3. Throttling on demand (tests/performance/fault_runs.py): with LOCALCLOUD_THROTTLE_RATE=p, that share of the
+   DynamoDB requests naming one of the tables in LOCALCLOUD_THROTTLE_TABLES (comma-separated) is refused with
+   ProvisionedThroughputExceededException, as an under-provisioned or hot table would; counted as
+   "dynamodb-throttled".
+
 GET http://<aws endpoint>/_localcloud/aws-stats returns {"<service>": {"calls": n, "seconds": s}, ...};
 DELETE on the same path resets the counters.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import random
 import re
 import threading
 import time
@@ -30,6 +38,31 @@ _stats: dict[str, list[float]] = {}
 def _service(environ: dict[str, Any]) -> str:
     match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     return match.group(1) if match else "other"
+
+
+_THROTTLED = json.dumps({
+    "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+    "message": "The level of configured provisioned throughput for the table was exceeded (LOCALCLOUD_THROTTLE_RATE)",
+}).encode()  # fmt: skip
+
+
+def _throttle(environ: dict[str, Any]) -> bool:
+    """Whether to refuse this DynamoDB request (it names a throttled table and the dice say so)."""
+    rate = float(os.environ.get("LOCALCLOUD_THROTTLE_RATE") or 0)
+    tables = [t for t in os.environ.get("LOCALCLOUD_THROTTLE_TABLES", "").split(",") if t]
+    if rate <= 0 or not tables:
+        return False
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+    named = any(f'"{table}"'.encode() in body for table in tables)
+    return named and random.random() < rate  # noqa: S311 - fault injection, not cryptography
+
+
+def _count(service: str, elapsed: float) -> None:
+    with _lock:
+        entry = _stats.setdefault(service, [0.0, 0.0])
+        entry[0] += 1
+        entry[1] += elapsed
 
 
 def snapshot() -> dict[str, dict[str, float]]:
@@ -56,6 +89,14 @@ def install_aws_stats() -> None:
             )
             return [body]
         service = _service(environ)
+        if service == "dynamodb" and _throttle(environ):
+            _count("dynamodb-throttled", 0.0)
+            headers = [
+                ("Content-Type", "application/x-amz-json-1.0"),
+                ("Content-Length", str(len(_THROTTLED))),
+            ]
+            start_response("400 Bad Request", headers)
+            return [_THROTTLED]
         started = time.perf_counter()
         try:
             if service == "dynamodb":
@@ -63,11 +104,7 @@ def install_aws_stats() -> None:
                     return list(original(self, environ, start_response))
             return list(original(self, environ, start_response))  # the whole body, so the time is complete
         finally:
-            elapsed = time.perf_counter() - started
-            with _lock:
-                entry = _stats.setdefault(service, [0.0, 0.0])
-                entry[0] += 1
-                entry[1] += elapsed
+            _count(service, time.perf_counter() - started)
 
     DomainDispatcherApplication.__call__ = timed  # type: ignore[method-assign]
     DomainDispatcherApplication._trade2026_stats = True  # type: ignore[attr-defined]

@@ -76,6 +76,7 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         store.bind_tables("accounts", "orders", "order-events", "symbols", "market-state")
         store._symbols_cache["at"] = float("-inf")
+        store._owners.clear()
         _create_tables()
         _set_last_price(Decimal("100"))
         yield

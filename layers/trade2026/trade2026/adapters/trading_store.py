@@ -264,6 +264,23 @@ def get_account(account_id: str) -> AccountModel | None:
         return None
 
 
+# account id -> owner: accounts never change hands, so a warm function keeps them
+_owners: dict[str, str] = {}
+OWNERS_CACHED = 10_000
+
+
+def account_owner(account_id: str) -> str | None:
+    """Who owns the account (None: no such account); read once per warm function and account."""
+    if account_id not in _owners:
+        account = get_account(account_id)
+        if account is None:
+            return None
+        if len(_owners) >= OWNERS_CACHED:
+            _owners.clear()
+        _owners[account_id] = account.owner
+    return _owners[account_id]
+
+
 def accounts_of(owner: str) -> list[AccountModel]:
     return list(AccountModel.owner_index.query(owner))
 

@@ -86,6 +86,13 @@ def owned_account(caller: Caller, account_id: str) -> store.AccountModel:
     return account
 
 
+def require_owner(caller: Caller, account_id: str) -> None:
+    """The ownership check of owned_account() without reading the account (its owner is cached)."""
+    owner = store.account_owner(account_id)
+    if owner is None or (owner != caller.user_id and not caller.is_admin):
+        raise NotFound(f"No account {account_id}")
+
+
 def account_view(account: store.AccountModel) -> AccountView:
     return AccountView(
         id=account.account_id, name=account.name, owner=account.owner, created_at=account.created_at,
@@ -271,7 +278,7 @@ def submit_order(
     With an Idempotency-Key the order is written together with the key's claim, so however often the request
     is retried (after a timeout, a crashed worker, an expired idempotency record) the key has one order."""
     caller.require_any("trader")
-    owned_account(caller, account_id)
+    require_owner(caller, account_id)
     spec = parse_order(request)
     decision = check_risk(account_id, {"symbol": spec.symbol, **_spec_dict(spec)})
     now = _now()
@@ -375,7 +382,7 @@ def _change(order: store.OrderModel, new_status: OrderStatus | None, kind: str, 
 
 
 def _owned_order(caller: Caller, account_id: str, order_id: str) -> store.OrderModel:
-    owned_account(caller, account_id)
+    require_owner(caller, account_id)
     order = store.get_order(account_id, order_id)
     if order is None:
         raise NotFound(f"No order {order_id} in account {account_id}")
@@ -462,7 +469,7 @@ def replace_order(
 def list_orders(
     caller: Caller, account_id: str, limit: int, cursor: str | None, status: str | None, symbol: str | None
 ) -> tuple[list[OrderView], str | None]:
-    owned_account(caller, account_id)
+    require_owner(caller, account_id)
     orders, next_cursor = store.query_orders(account_id, limit, cursor, status, symbol)
     return [order_view(o) for o in orders], next_cursor
 
