@@ -5,7 +5,12 @@
    the answer is lost). Clients retry with the same Idempotency-Key; EventBridge retries the broker's BarClosed
    deliveries (RetryPolicy of the template).
 2. killed execution environments mid-order-flow: while orders and fills flow, the orders/risk/broker worker
-   processes are SIGKILLed every --kill-every seconds (Runtime.ExitError, as when a Lambda sandbox dies).
+   processes are SIGKILLed every --kill-every seconds (Runtime.ExitError, as when a Lambda sandbox dies); fills
+   booked by a killed broker reach the position through the broker's 1-minute outbox sweep.
+3. throttled tables: 20% of the DynamoDB requests to the orders and accounts tables are refused with
+   ProvisionedThroughputExceededException (LOCALCLOUD_THROTTLE_RATE, honoured by the local cloud).
+4. a killed worker mid-sweep: a 200-configuration parameter sweep runs while its plan/chunk/finish workers are
+   SIGKILLed; the sweep must succeed with every chunk counted once and every configuration ranked.
 
 Checks after each run: every order answered 201 is stored once; distinct orders == distinct keys; every order
 filled exactly its quantity once (fills carry <order id>:<bar id>); the account's position == the sum of fills.
@@ -55,6 +60,7 @@ ORDER = {"symbol": "SP500", "side": "buy", "quantity": "1", "order_type": "limit
 LIMITS = {"max_orders_per_second": 1_000_000, "max_gross_exposure": "1e15", "max_net_exposure": "1e15",
           "max_position_quantity": "1e9"}  # fmt: skip
 FAULTY = "trade2026-dev-orders,trade2026-dev-risk,trade2026-dev-broker"
+THROTTLED = "trade2026-dev-orders,trade2026-dev-accounts"
 
 
 class Client:
@@ -207,60 +213,121 @@ def worker_pids(cloud: LocalCloud, functions: set[str]) -> list[int]:
     return found
 
 
-def run(
-    name: str, extra_env: dict[str, str], orders: int, clients: int, kill_every: float | None
-) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix=f"perf-{name}-") as tmp:
+class FaultyCloud:
+    """A fresh local cloud with the S&P 500 loaded, optional environment faults, and a killer thread that
+    SIGKILLs two worker processes of ``kill_functions`` every ``kill_every`` seconds while it runs."""
+
+    def __init__(self, name: str, extra_env: dict[str, str], kill_functions: str, kill_every: float | None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="perf-faults-")
         saved = dict(os.environ)
         os.environ.update(extra_env)  # LocalCloud starts `trade2026 up` with this process's environment
         try:
-            cloud = LocalCloud(Path(tmp))
+            self.cloud = LocalCloud(Path(self.tmp.name))
         finally:
             os.environ.clear()
             os.environ.update(saved)
-        killed = 0
-        stop = threading.Event()
+        self.kill_functions, self.kill_every, self.killed = set(kill_functions.split(",")), kill_every, 0
+        self.stop = threading.Event()
 
-        def killer() -> None:
-            nonlocal killed
-            rng = random.Random(7)
-            while not stop.wait(kill_every or 1):
-                pids = worker_pids(cloud, set(FAULTY.split(",")))
-                for pid in rng.sample(pids, k=min(len(pids), 2)):
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                        killed += 1
-                    except ProcessLookupError:
-                        pass
-
+    def __enter__(self) -> FaultyCloud:
         try:
             subprocess.run(
-                [sys.executable, "-m", "localcloud", "ingest", "--source", "sp500", "--state-dir", tmp],
+                [sys.executable, "-m", "localcloud", "ingest", "--source", "sp500", "--state-dir", self.tmp.name],
                 cwd=ROOT, env=child_environment(), check=True, capture_output=True, timeout=600,
             )  # fmt: skip
-            client = Client(Path(tmp))
-            account = client.account()
-            thread = threading.Thread(target=killer, daemon=True)
-            if kill_every:
-                thread.start()
-            started = time.monotonic()
-            submitted = submit_all(client, account, orders, clients)
-            fill_all(client, account, orders)
-            stop.set()
-            result = check(client, account, submitted, orders)
-            result.update(seconds=time.monotonic() - started, killed=killed, name=name)
-            logs = Path(tmp) / "logs"
-            result["injected"] = sum(
-                p.read_text(errors="replace").count("[ERROR] RuntimeError: injected fault")
-                for p in logs.glob("*.log")
-            )
-            result["exit_errors"] = sum(
-                p.read_text(errors="replace").count("Runtime.ExitError") for p in logs.glob("*.log")
-            )
-            return result
-        finally:
-            stop.set()
-            cloud.stop()
+            self.client = Client(Path(self.tmp.name))
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def start_killing(self) -> None:
+        if self.kill_every:
+            threading.Thread(target=self._killer, daemon=True).start()
+
+    def _killer(self) -> None:
+        rng = random.Random(7)
+        while not self.stop.wait(self.kill_every or 1):
+            pids = worker_pids(self.cloud, self.kill_functions)
+            for pid in rng.sample(pids, k=min(len(pids), 2)):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    self.killed += 1
+                except ProcessLookupError:
+                    pass
+
+    def log_count(self, text: str) -> int:
+        return sum(
+            p.read_text(errors="replace").count(text) for p in (Path(self.tmp.name) / "logs").glob("*.log")
+        )
+
+    def counters(self) -> dict[str, Any]:
+        stats = requests.get(f"{self.client.aws}/_localcloud/aws-stats", timeout=10).json()
+        return {
+            "killed": self.killed, "injected": self.log_count("[ERROR] RuntimeError: injected fault"),
+            "exit_errors": self.log_count("Runtime.ExitError"),
+            "swept": self.log_count("flushed outboxes left by stopped writers"),
+            "throttled": int(stats.get("dynamodb-throttled", {}).get("calls", 0)),
+        }  # fmt: skip
+
+    def close(self) -> None:
+        self.stop.set()
+        self.cloud.stop()
+        self.tmp.cleanup()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def run(
+    name: str, extra_env: dict[str, str], orders: int, clients: int, kill_every: float | None
+) -> dict[str, Any]:
+    with FaultyCloud(name, extra_env, FAULTY, kill_every) as faulty:
+        client = faulty.client
+        account = client.account()
+        faulty.start_killing()
+        started = time.monotonic()
+        submitted = submit_all(client, account, orders, clients)
+        fill_all(client, account, orders)
+        faulty.stop.set()
+        result = check(client, account, submitted, orders)
+        return {**result, **faulty.counters(), "seconds": time.monotonic() - started, "name": name}
+
+
+SWEEP = {  # 200 crossovers in 20 chunks of 10
+    "strategy": "ma_crossover", "symbols": ["SP500"], "fees_bps": 10, "chunk_size": 10,
+    "grid": {"fast": list(range(2, 22)), "slow": list(range(30, 230, 20))},
+}  # fmt: skip
+SWEEP_WORKERS = "trade2026-dev-sweep-chunk,trade2026-dev-sweep-plan,trade2026-dev-sweep-finish"
+
+
+def run_sweep(kill_every: float) -> dict[str, Any]:
+    """A parameter sweep while its chunk workers are killed: it must finish with every configuration once."""
+    with FaultyCloud("sweep", {}, SWEEP_WORKERS, kill_every) as faulty:
+        client = faulty.client
+        started = time.monotonic()
+        answer = client.call("POST", "/v1/backtests/sweeps", SWEEP)
+        if answer.status_code != 202:
+            raise RuntimeError(f"sweep refused: {answer.text}")
+        sweep_id = answer.json()["id"]
+        faulty.start_killing()
+        deadline = time.monotonic() + 900
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = client.call("GET", f"/v1/backtests/sweeps/{sweep_id}").json()
+            if status.get("status") in ("SUCCEEDED", "FAILED"):
+                break
+            time.sleep(2)
+        faulty.stop.set()
+        summary = status.get("summary") or {}
+        expected = len(SWEEP["grid"]["fast"]) * len(SWEEP["grid"]["slow"])  # type: ignore[index]
+        ok = (status.get("status") == "SUCCEEDED" and status.get("chunks_done") == status.get("chunks_total")
+              and summary.get("configs") == expected)  # fmt: skip
+        return {
+            **faulty.counters(), "seconds": time.monotonic() - started, "status": status.get("status"),
+            "chunks": f"{status.get('chunks_done')} / {status.get('chunks_total')}",
+            "configs": f"{summary.get('configs')} / {expected}", "error": status.get("error"), "ok": ok,
+        }  # fmt: skip
 
 
 def render(results: list[dict[str, Any]], args: Any) -> str:
@@ -270,8 +337,9 @@ def render(results: list[dict[str, Any]], args: Any) -> str:
               and r["filled_orders"] == r["keys"] and r["filled_qty"] == r["keys"] == r["position"]
               and r["overfilled"] == 0)  # fmt: skip
         r["ok"] = ok
-        rows.append([r["name"], f"{r['seconds']:.0f}", r["injected"], r["killed"], r["exit_errors"],
-                     r["client_retries"], f"{r['stored']} / {r['keys']}", r["distinct"], r["missing"],
+        rows.append([r["name"], f"{r['seconds']:.0f}", r["injected"], r["throttled"], r["killed"],
+                     r["exit_errors"], r["swept"], r["client_retries"], f"{r['stored']} / {r['keys']}",
+                     r["distinct"], r["missing"],
                      f"{r['filled_qty']} / {r['keys']}", r["overfilled"], r["position"],
                      "yes" if ok else "NO"])  # fmt: skip
     return "\n".join(
@@ -279,15 +347,18 @@ def render(results: list[dict[str, Any]], args: Any) -> str:
             f"{args.orders} limit buys (quantity 1, GTC) submitted by {args.clients} clients, each key retried "
             "until answered 201; then BarClosed events every 2 s until every order is filled (10% of a bar's "
             "volume per bar). "
-            "Faulty functions: orders, risk, broker.",
+            "Faulty functions: orders, risk, broker. Throttled tables: orders and accounts (20% of their "
+            "DynamoDB requests refused with ProvisionedThroughputExceededException; botocore retries them).",
             "",
             markdown_table(
                 [
                     "run",
                     "s",
                     "injected faults",
+                    "throttled requests",
                     "workers killed",
                     "ExitErrors",
+                    "outbox sweeps that recovered orders",
                     "client retries",
                     "orders stored / keys",
                     "distinct",
@@ -299,9 +370,26 @@ def render(results: list[dict[str, Any]], args: Any) -> str:
                 ],
                 rows,
             ),
+        ]
+    )
+
+
+SWEEP_COLUMNS = ["s", "workers killed", "ExitErrors", "sweep", "chunks done / total", "configurations ranked",
+                 "complete, nothing doubled"]  # fmt: skip
+
+
+def render_sweep(result: dict[str, Any], args: Any) -> str:
+    row = [f"{result['seconds']:.0f}", result["killed"], result["exit_errors"], result["status"], result["chunks"],
+           result["configs"], "yes" if result["ok"] else f"NO ({result['error']})"]  # fmt: skip
+    return "\n".join(
+        [
+            f"A sweep of 200 crossovers in 20 chunks through Step Functions while two of its workers (plan, chunk, "
+            f"finish) are SIGKILLed every {args.sweep_kill_every} s; a chunk's task is retried and must count once.",
             "",
-            "Not run (see docs/operations.md): a throttled DynamoDB table, a killed worker mid-sweep, and "
-            "killing the whole local cloud (moto keeps its state in memory: a killed local cloud loses everything).",
+            markdown_table(SWEEP_COLUMNS, [row]),
+            "",
+            "Not run: killing the whole local cloud (moto keeps its state in memory: a killed local cloud loses "
+            "everything; on AWS the services are durable).",
         ]
     )
 
@@ -311,17 +399,21 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--kill-every", type=float, default=3.0)
+    parser.add_argument("--sweep-kill-every", type=float, default=5.0)
     args = parser.parse_args()
     results = [
         run("flaky handlers (10%)", {"LOCALCLOUD_FAULT_RATE": "0.1", "LOCALCLOUD_FAULT_FUNCTIONS": FAULTY},
             args.orders, args.clients, None),
         run("workers killed mid-flow", {}, args.orders, args.clients, args.kill_every),
+        run("throttled tables (20%)", {"LOCALCLOUD_THROTTLE_RATE": "0.2", "LOCALCLOUD_THROTTLE_TABLES": THROTTLED},
+            args.orders, args.clients, None),
     ]  # fmt: skip
-    text = render(results, args) + "\n\n" + provenance()
+    sweep = run_sweep(args.sweep_kill_every)
+    text = render(results, args) + "\n\n" + render_sweep(sweep, args) + "\n\n" + provenance()
     print(text)
     if args.write:
         update_section("faults", "### Fault injection\n\n" + text)
-    if not all(r["ok"] for r in results):
+    if not all(r["ok"] for r in [*results, sweep]):
         raise SystemExit(1)
 
 

@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from trade2026.adapters.aws import client
 
@@ -102,16 +104,18 @@ def set_status(run: RunModel, status: str, **fields: Any) -> None:
 
 
 def record_chunk_done(sweep_id: str, chunk: int, runs: int) -> bool:
-    """Count a finished chunk once, however often its task is retried; False when it was already counted."""
+    """Count a finished chunk once, however often its task is retried (the chunk's marker and the count are one
+    transaction, so a worker killed in between leaves neither); False when it was already counted."""
+    marker = ChunkModel(f"SWEEP#{sweep_id}", f"CHUNK#{chunk:06d}", runs=runs)
     try:
-        ChunkModel(f"SWEEP#{sweep_id}", f"CHUNK#{chunk:06d}", runs=runs).save(
-            condition=ChunkModel.pk.does_not_exist()
-        )
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        with TransactWrite(connection=Connection()) as transaction:
+            transaction.save(marker, condition=ChunkModel.pk.does_not_exist())
+            transaction.update(RunModel(f"SWEEP#{sweep_id}", "META"), [RunModel.chunks_done.add(1)])
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
             return False
         raise
-    RunModel(f"SWEEP#{sweep_id}", "META").update(actions=[RunModel.chunks_done.add(1)])
     return True
 
 
