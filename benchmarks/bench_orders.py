@@ -32,6 +32,7 @@ from common import (
     child_environment,
     markdown_table,
     provenance,
+    signed_in,
     update_section,
 )
 
@@ -42,22 +43,8 @@ LIMITS = {"max_orders_per_second": 1_000_000, "max_gross_exposure": "1e15", "max
 
 class Client:
     def __init__(self, cloud: LocalCloud) -> None:
-        state = json.loads((cloud.state_dir / "state.json").read_text())
+        state, self.tokens = signed_in(cloud.state_dir)
         self.api, self.aws = state["api_url"], state["aws_endpoint"]
-        logins = {e["group"]: e for e in json.loads((cloud.state_dir / "demo-logins.json").read_text())}
-        self.tokens = {
-            group: self._token(state["public_config"], logins[group]) for group in ("trader", "admin")
-        }
-
-    def _token(self, config: dict[str, Any], login: dict[str, str]) -> str:
-        import boto3
-
-        cognito = boto3.client("cognito-idp", endpoint_url=self.aws, region_name="us-east-1")
-        auth = cognito.initiate_auth(
-            ClientId=config["userPoolClientId"], AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": login["username"], "PASSWORD": login["password"]},
-        )  # fmt: skip
-        return str(auth["AuthenticationResult"]["IdToken"])
 
     def headers(self, group: str = "trader", **extra: str) -> dict[str, str]:
         return {"Authorization": self.tokens[group], "Content-Type": "application/json", **extra}

@@ -8,6 +8,7 @@ Every benchmark is a script `benchmarks/bench_<name>.py` that accepts `--runs N`
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -21,6 +22,7 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_PATH = ROOT / "docs" / "benchmarks.md"
@@ -179,6 +181,26 @@ def update_section(name: str, content: str, doc_path: Path = DOC_PATH) -> None:
         text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
     doc_path.parent.mkdir(parents=True, exist_ok=True)
     doc_path.write_text(text, encoding="utf-8")
+
+
+def signed_in(
+    state_dir: Path, groups: Sequence[str] = ("trader", "admin")
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A running local cloud's state (api_url, aws_endpoint, public_config) and an ID token for the demo user of
+    each group (the logins `trade2026 up` wrote), signed in through the local Cognito."""
+    import boto3
+
+    state = json.loads((state_dir / "state.json").read_text())
+    logins = {e["group"]: e for e in json.loads((state_dir / "demo-logins.json").read_text())}
+    cognito = boto3.client("cognito-idp", endpoint_url=state["aws_endpoint"], region_name="us-east-1")
+    tokens = {}
+    for group in groups:
+        auth = cognito.initiate_auth(
+            ClientId=state["public_config"]["userPoolClientId"], AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": logins[group]["username"], "PASSWORD": logins[group]["password"]},
+        )  # fmt: skip
+        tokens[group] = str(auth["AuthenticationResult"]["IdToken"])
+    return state, tokens
 
 
 class LocalCloud:

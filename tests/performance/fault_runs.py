@@ -46,6 +46,7 @@ from common import (
     child_environment,
     markdown_table,
     provenance,
+    signed_in,
     update_section,
 )
 
@@ -65,17 +66,8 @@ THROTTLED = "trade2026-dev-orders,trade2026-dev-accounts"
 
 class Client:
     def __init__(self, state_dir: Path) -> None:
-        state = json.loads((state_dir / "state.json").read_text())
+        state, self.tokens = signed_in(state_dir)
         self.api, self.aws = state["api_url"], state["aws_endpoint"]
-        logins = {e["group"]: e for e in json.loads((state_dir / "demo-logins.json").read_text())}
-        cognito = boto3.client("cognito-idp", endpoint_url=self.aws, region_name="us-east-1")
-        self.tokens = {}
-        for group in ("trader", "admin"):
-            auth = cognito.initiate_auth(
-                ClientId=state["public_config"]["userPoolClientId"], AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": logins[group]["username"], "PASSWORD": logins[group]["password"]},
-            )  # fmt: skip
-            self.tokens[group] = auth["AuthenticationResult"]["IdToken"]
         self.events = boto3.client("events", endpoint_url=self.aws, region_name="us-east-1")
 
     def call(

@@ -36,6 +36,7 @@ from common import (
     child_environment,
     markdown_table,
     provenance,
+    signed_in,
     update_section,
 )
 
@@ -56,19 +57,8 @@ class User:
 
 class Api:
     def __init__(self, state_dir: Path) -> None:
-        state = json.loads((state_dir / "state.json").read_text())
-        self.url, aws = state["api_url"], state["aws_endpoint"]
-        logins = {e["group"]: e for e in json.loads((state_dir / "demo-logins.json").read_text())}
-        import boto3
-
-        cognito = boto3.client("cognito-idp", endpoint_url=aws, region_name="us-east-1")
-        self.tokens = {}
-        for group in ("trader", "admin"):
-            auth = cognito.initiate_auth(
-                ClientId=state["public_config"]["userPoolClientId"], AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": logins[group]["username"], "PASSWORD": logins[group]["password"]},
-            )  # fmt: skip
-            self.tokens[group] = auth["AuthenticationResult"]["IdToken"]
+        state, self.tokens = signed_in(state_dir)
+        self.url = state["api_url"]
         self._local = threading.local()
         self.lock = threading.Lock()
         self.latency: dict[str, list[float]] = defaultdict(list)
