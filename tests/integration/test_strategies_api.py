@@ -44,7 +44,7 @@ def _sub(token: str) -> str:
 def _sweep(cloud: Any, owner: str, pbo: float, dsr: float) -> str:
     """A finished sweep record with the given PBO and deflated Sharpe (as FinishSweep stores them)."""
     run_id = uuid.uuid4().hex
-    summary = {"pbo": {"pbo": pbo}, "deflated_sharpe": {"dsr": dsr}}
+    summary = {"pbo": pbo, "deflated_sharpe": {"dsr": dsr}}
     cloud.client("dynamodb").put_item(TableName=_resources(cloud)["BacktestsTable"], Item={
         "pk": {"S": f"SWEEP#{run_id}"}, "sk": {"S": "META"}, "kind": {"S": "sweep"}, "owner": {"S": owner},
         "created_at": {"S": "2026-01-05T00:00:00Z"}, "status": {"S": "SUCCEEDED"},

@@ -328,7 +328,7 @@ def evidence_of(item: store.VersionItem) -> lifecycle.Evidence:
         finished += 1
         summary = run.summary or {}
         sweep_id = run_id
-        pbo = (summary.get("pbo") or {}).get("pbo")
+        pbo = summary.get("pbo")  # FinishSweep stores the number (the full report is in the lake)
         dsr = (summary.get("deflated_sharpe") or {}).get("dsr")
     return lifecycle.Evidence(
         backtests=finished, pbo=None if pbo is None else float(pbo), dsr=None if dsr is None else float(dsr),
