@@ -18,6 +18,7 @@ const AnalyticsPage = lazy(() => import("./analytics/AnalyticsPage"));
 const SimulationsPage = lazy(() => import("./simulations/SimulationsPage"));
 const ModelsPage = lazy(() => import("./models/ModelsPage"));
 const StrategiesPage = lazy(() => import("./strategies/StrategiesPage"));
+const NotificationsPage = lazy(() => import("./notifications/NotificationsPage"));
 
 /** A page loaded on first visit (its code, and its chart library, are separate chunks). */
 function lazyPage(path: string, what: string, Page: ReturnType<typeof lazy>) {
@@ -86,6 +87,7 @@ const router = createBrowserRouter([
       lazyPage("simulations", "the simulations page", SimulationsPage),
       lazyPage("models", "the models page", ModelsPage),
       lazyPage("strategies", "the strategies page", StrategiesPage),
+      lazyPage("notifications", "the notifications page", NotificationsPage),
       { path: "*", element: <NotFound /> },
     ],
   },

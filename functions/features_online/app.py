@@ -19,8 +19,10 @@ from trade2026.domain.ml.features import FEATURE_SETS
 from trade2026.observability import logger, metrics, tracer
 from trade2026.services import ml
 from trade2026.services.marketdata_query import iso
+from trade2026.services.ml_common import ml_settings
+from trade2026.services.ml_dataset import lake_bar_reader
 
-settings = ml.ml_settings()
+settings = ml_settings()
 bind_tables(settings.symbols_table, settings.market_state_table)
 feature_store.bind_table(settings.feature_table)
 lake = Lake(settings.lake_bucket, settings.lake_database)
@@ -33,7 +35,7 @@ lake = Lake(settings.lake_bucket, settings.lake_database)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     bar = event.detail
     symbol = str(bar["symbol"])
-    read = ml.lake_bar_reader(lake, iso(int(bar["start"])))
+    read = lake_bar_reader(lake, iso(int(bar["start"])))
     updated = [name for name in FEATURE_SETS if ml.refresh_online(name, symbol, read, bar.get("id"))]
     metrics.add_metric(name="FeatureVectorsUpdated", unit=MetricUnit.Count, value=len(updated))
     return {"symbol": symbol, "updated": updated}

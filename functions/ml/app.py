@@ -1,4 +1,5 @@
-"""ML API: feature sets and vectors, training runs (Step Functions + SageMaker), the model registry, predictions."""
+"""ML API: feature sets and vectors, training runs (Step Functions + SageMaker), the model registry, predictions,
+batch predictions into the lake."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from trade2026.adapters.marketstate import bind_tables
 from trade2026.api import create_resolver, current_caller
 from trade2026.errors import NotFound
 from trade2026.observability import logger, metrics, tracer
-from trade2026.services import ml
+from trade2026.services import ml, ml_batch, ml_dataset
+from trade2026.services.ml_common import ml_settings
 
-settings = ml.ml_settings()
+settings = ml_settings()
 bind_tables(settings.symbols_table, settings.market_state_table)
 registry.bind_table(settings.registry_table)
 feature_store.bind_table(settings.feature_table)
@@ -51,10 +53,27 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any] = {}
 
 
+class BatchPredictionInfo(BaseModel):
+    id: str
+    model_id: str
+    status: str
+    step: str | None = None
+    created_at: str
+    error: str | None = None
+    request: dict[str, Any] = {}
+    progress: dict[str, Any] = {}
+
+
 def _run(item: registry.RegistryItem) -> TrainingRunInfo:
     return TrainingRunInfo(id=str(item.run_id), status=str(item.status), step=item.step, created_at=item.created_at,
                    model_id=item.model_id, error=item.error, request=item.request or {},
                    progress=item.progress or {})  # fmt: skip
+
+
+def _batch(item: registry.RegistryItem) -> BatchPredictionInfo:
+    return BatchPredictionInfo(id=str(item.batch_id), model_id=str(item.model_id), status=str(item.status),
+                               step=item.step, created_at=item.created_at, error=item.error,
+                               request=item.request or {}, progress=item.progress or {})  # fmt: skip
 
 
 def _model(item: registry.RegistryItem, full: bool = True) -> ModelInfo:
@@ -80,14 +99,14 @@ def list_feature_sets() -> dict[str, Any]:
 @app.get("/v1/features/<feature_set>/<symbol>", summary="A symbol's latest feature vector (online store)")
 def get_features(feature_set: str, symbol: str) -> dict[str, Any]:
     current_caller(app)
-    return ml.latest_features(feature_set, symbol, ml.lake_bar_reader(lake, None))
+    return ml.latest_features(feature_set, symbol, ml_dataset.lake_bar_reader(lake, None))
 
 
 @app.post("/v1/models/train", summary="Start a training run (asynchronous): returns its id")
-def train(body: ml.TrainRequest) -> Response[TrainingRunInfo]:
+def train(body: ml_dataset.TrainRequest) -> Response[TrainingRunInfo]:
     caller = current_caller(app)
     caller.require_any("trader")
-    run = ml.start_run(body, caller.user_id, settings, ml.lake_bar_reader(lake, body.end))
+    run = ml.start_run(body, caller.user_id, settings, ml_dataset.lake_bar_reader(lake, body.end))
     return Response(202, content_types.APPLICATION_JSON, _run(run))
 
 
@@ -119,6 +138,31 @@ def get_model(model_id: ID) -> ModelInfo:
 def predict(model_id: ID, body: ml.PredictRequest) -> dict[str, Any]:
     current_caller(app)
     return ml.predict(model_id, body)
+
+
+@app.post(
+    "/v1/models/<model_id>/batch-predictions",
+    summary="Score the model over symbols x dates into the lake (asynchronous): returns the job",
+)
+def start_batch_predictions(
+    model_id: ID, body: ml_batch.BatchPredictionRequest
+) -> Response[BatchPredictionInfo]:
+    caller = current_caller(app)
+    caller.require_any("trader")
+    job = ml_batch.start_batch(model_id, body, caller.user_id, settings)
+    return Response(202, content_types.APPLICATION_JSON, _batch(job))
+
+
+@app.get(
+    "/v1/models/<model_id>/batch-predictions/<batch_id>",
+    summary="A batch prediction job: status, rows per symbol, where the predictions are in the lake",
+)
+def get_batch_predictions(model_id: ID, batch_id: ID) -> BatchPredictionInfo:
+    caller = current_caller(app)
+    job = registry.get_batch(batch_id)
+    if job is None or job.model_id != model_id or (job.owner != caller.user_id and not caller.is_admin):
+        raise NotFound(f"No batch prediction job {batch_id} of model {model_id}")
+    return _batch(job)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,8 +1,11 @@
-"""Step Functions tasks of statemachines/train_model.asl.json, one handler dispatching on `task`.
+"""Step Functions tasks of the ML state machines, one handler dispatching on `task`.
 
-build_dataset -> start_training / check_training (per trial, a poll loop) -> evaluate -> register -> deploy;
-finish marks the run SUCCEEDED, or FAILED with the cause (the Catch of every state leads there).
-Errors keep their class names (TrainingJobFailedError, BadRequest, ...) for the ASL Retry/Catch.
+statemachines/train_model.asl.json: build_dataset -> start_training / check_training (per trial, a poll loop)
+-> evaluate -> register -> deploy; finish marks the run SUCCEEDED, or FAILED with the cause.
+statemachines/ml_batch_predict.asl.json: batch_prepare -> batch_start / batch_check (poll loop) ->
+batch_collect; batch_finish marks the job SUCCEEDED, or FAILED with the cause.
+The Catch of every state leads to the finish task; errors keep their class names (TrainingJobFailedError,
+TransformJobFailedError, BadRequest, ...) for the ASL Retry/Catch.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import bind_tables
 from trade2026.errors import NotFound
 from trade2026.observability import logger, tracer
-from trade2026.services import ml
+from trade2026.services import ml_batch, ml_dataset, ml_training
+from trade2026.services.ml_common import ml_settings
 
-settings = ml.ml_settings()
+settings = ml_settings()
 bind_tables(settings.symbols_table, settings.market_state_table)
 registry.bind_table(settings.registry_table)
 feature_store.bind_table(settings.feature_table)
@@ -33,8 +37,8 @@ class UnknownTaskError(Exception):
 
 
 @cache
-def _cached_reader(end: str | None) -> ml.BarReader:
-    read = ml.lake_bar_reader(lake, end)
+def _cached_reader(end: str | None) -> ml_dataset.BarReader:
+    read = ml_dataset.lake_bar_reader(lake, end)
     return cache(read)
 
 
@@ -42,9 +46,17 @@ def build_dataset(event: dict[str, Any]) -> dict[str, Any]:
     run = registry.get_run(event["run_id"])
     if run is None:
         raise NotFound(f"No training run {event['run_id']}")
-    request = ml.TrainRequest.model_validate(run.request)
+    request = ml_dataset.TrainRequest.model_validate(run.request)
     registry.update_run(event["run_id"], status="RUNNING", step="building dataset")
-    return ml.prepare_run(event["run_id"], request, settings, _cached_reader(request.end))
+    return ml_training.prepare_run(event["run_id"], request, settings, _cached_reader(request.end))
+
+
+def batch_prepare(event: dict[str, Any]) -> dict[str, Any]:
+    job = registry.get_batch(event["batch_id"])
+    if job is None:
+        raise NotFound(f"No batch prediction job {event['batch_id']}")
+    end = (job.request or {}).get("end")
+    return ml_batch.prepare_batch(event["batch_id"], settings, _cached_reader(end))
 
 
 def publish_registered(detail: dict[str, Any]) -> None:
@@ -54,12 +66,17 @@ def publish_registered(detail: dict[str, Any]) -> None:
 
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "build_dataset": build_dataset,
-    "start_training": lambda event: ml.start_training(event["job"], settings),
-    "check_training": lambda event: ml.check_training(event["job"]),
-    "evaluate": lambda event: ml.evaluate_run(event["run_id"], event["jobs"], settings),
-    "register": lambda event: ml.register_model(event["run_id"], settings, publish_registered),
-    "deploy": lambda event: ml.deploy_model(event["run_id"], event["model_id"], settings),
-    "finish": lambda event: ml.finish_run(event["run_id"], event.get("error")),
+    "start_training": lambda event: ml_training.start_training(event["job"], settings),
+    "check_training": lambda event: ml_training.check_training(event["job"]),
+    "evaluate": lambda event: ml_training.evaluate_run(event["run_id"], event["jobs"], settings),
+    "register": lambda event: ml_training.register_model(event["run_id"], settings, publish_registered),
+    "deploy": lambda event: ml_training.deploy_model(event["run_id"], event["model_id"], settings),
+    "finish": lambda event: ml_training.finish_run(event["run_id"], event.get("error")),
+    "batch_prepare": batch_prepare,
+    "batch_start": lambda event: ml_batch.start_transform(event["job"], settings),
+    "batch_check": lambda event: ml_batch.check_transform(event["job"]),
+    "batch_collect": lambda event: ml_batch.collect_batch(event["batch_id"], settings),
+    "batch_finish": lambda event: ml_batch.finish_batch(event["batch_id"], event.get("error")),
 }
 
 

@@ -10,9 +10,15 @@ so moto's server must run in-process) so that:
 - InvokeEndpoint resolves endpoint -> endpoint config -> production variant -> model and answers from
   a warm worker process (sagemaker_worker.py) running the model's inference module. UpdateEndpoint
   (absent from moto) switches the endpoint to a new config; the next request uses the new model.
+- CreateTransformJob (batch transform) starts a worker for the job's model, sends it every object under
+  the input S3 prefix (split into records by line and batched up to MaxPayloadInMB, or one record per
+  request, as SplitType/BatchStrategy say), and writes each object's answers to <output>/<name>.out
+  (AssembleWith Line: one answer per line), as SageMaker does; DescribeTransformJob moves from
+  InProgress to Completed or Failed (with the model's error).
 
 Layout under work_dir mirrors /opt/ml: <job>/input/{data,config}, <job>/code, <job>/model,
-<job>/output/data, <job>/train.log; endpoints/<endpoint>/<variant>-<n>/{model,code,worker.log}.
+<job>/output/data, <job>/train.log; endpoints/<endpoint>/<variant>-<n>/{model,code,worker.log};
+transform/<job>/{model,code,worker.log,transform.log}.
 """
 
 from __future__ import annotations
@@ -47,7 +53,12 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError as SageMakerValidationError
-from moto.sagemaker.models import FakeTrainingJob, SageMakerModelBackend, sagemaker_backends
+from moto.sagemaker.models import (
+    FakeTrainingJob,
+    FakeTransformJob,
+    SageMakerModelBackend,
+    sagemaker_backends,
+)
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.models import SageMakerRuntimeBackend
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -166,6 +177,21 @@ class S3Files:
     def upload_file(self, source: Path, uri: str) -> None:
         bucket, key = split_s3_uri(uri)
         self._client.upload_file(str(source), bucket, key)
+
+    def list_objects(self, uri: str) -> list[str]:
+        """Keys under the prefix, sorted (folders' placeholder objects left out)."""
+        bucket, prefix = split_s3_uri(uri)
+        keys = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys += [item["Key"] for item in page.get("Contents", []) if not item["Key"].endswith("/")]
+        return sorted(keys)
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return bytes(self._client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    def write(self, uri: str, body: bytes) -> None:
+        bucket, key = split_s3_uri(uri)
+        self._client.put_object(Bucket=bucket, Key=key, Body=body)
 
     def _object_exists(self, bucket: str, key: str) -> bool:
         try:
@@ -338,8 +364,8 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def update_job(job: FakeTrainingJob, **fields: Any) -> None:
-    """moto's DescribeTrainingJob serializes the job's attributes (None omitted), so set them."""
+def update_job(job: FakeTrainingJob | FakeTransformJob, **fields: Any) -> None:
+    """moto's Describe*Job serializes the job's attributes (None omitted), so set them."""
     for name, value in fields.items():
         setattr(job, name, value)
 
@@ -651,6 +677,153 @@ def _error_reply(variant: str, status: int, message: str, log_path: Path) -> Mod
     )
 
 
+# ------------------------------------------------------------------------------- batch transform
+
+MEGABYTE = 1024 * 1024
+DEFAULT_TRANSFORM_INVOCATION_TIMEOUT_S = 600.0  # ModelClientConfig.InvocationsTimeoutInSeconds' default
+
+
+class TransformFailedError(Exception):
+    """The model answered a batch with an error, or the job's input or settings cannot be used."""
+
+
+def split_records(body: bytes, split_type: str | None) -> list[bytes]:
+    """SplitType Line: one record per non-empty line; None: the whole object is one record."""
+    if (split_type or "None") == "Line":
+        return [line for line in body.splitlines() if line.strip()]
+    if split_type not in (None, "None"):
+        raise TransformFailedError(f"SplitType {split_type} is not supported by the local cloud (Line, None)")
+    return [body] if body else []
+
+
+def batch_records(records: list[bytes], strategy: str | None, max_payload_bytes: int) -> list[bytes]:
+    """MultiRecord: consecutive records joined by newlines up to the payload limit; SingleRecord: one each."""
+    if (strategy or "MultiRecord") == "SingleRecord":
+        batches = records
+    else:
+        batches, size = [], 0
+        current: list[bytes] = []
+        for record in records:
+            if current and size + len(record) + 1 > max_payload_bytes:
+                batches.append(b"\n".join(current))
+                current, size = [], 0
+            current.append(record)
+            size += len(record) + 1
+        if current:
+            batches.append(b"\n".join(current))
+    too_big = next((len(batch) for batch in batches if len(batch) > max_payload_bytes), None)
+    if too_big is not None:
+        raise TransformFailedError(f"a record of {too_big} bytes exceeds MaxPayloadInMB")
+    return batches
+
+
+def assemble(answers: list[bytes], assemble_with: str | None) -> bytes:
+    """AssembleWith Line: each answer followed by a newline; None: the answers back to back."""
+    if (assemble_with or "None") == "Line":
+        return b"".join(answer if answer.endswith(b"\n") else answer + b"\n" for answer in answers)
+    return b"".join(answers)
+
+
+@dataclass
+class TransformRun:
+    """One CreateTransformJob on a background thread: a worker for the model, every input object scored."""
+
+    job: Any  # moto's FakeTransformJob (its attribute types are looser than its annotations)
+    model: Any
+    root: Path
+    executor: SageMakerExecutor
+    worker: EndpointWorker | None = None
+    stopped: bool = False
+
+    @property
+    def log(self) -> Path:
+        return self.root / "transform.log"
+
+    def run(self) -> None:
+        try:
+            self._log(
+                f"local cloud: transform job {self.job.transform_job_name} with model {self.job.model_name}"
+            )
+            self.worker = self.executor.start_transform_worker(
+                self.root, self.model, self.job.environment or {}
+            )
+            for key in self._inputs():
+                self._transform(key)
+            self._finish("Completed", None)
+        except (ModelError, TransformFailedError, WorkerGoneError) as error:
+            self._log(f"local cloud: {type(error).__name__}: {error}")
+            self._finish("Failed", f"ClientError: {error}"[:FAILURE_REASON_LIMIT])
+        except Exception as error:  # S3 or configuration trouble: reported on the job like SageMaker does
+            self._log(f"local cloud: {type(error).__name__}: {error}")
+            self._finish("Failed", f"{type(error).__name__}: {error}"[:FAILURE_REASON_LIMIT])
+        finally:
+            if self.worker is not None:
+                self.worker.close()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.worker is not None:
+            self.worker.close()
+
+    def _inputs(self) -> list[str]:
+        source = ((self.job.transform_input or {}).get("DataSource") or {}).get("S3DataSource") or {}
+        if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+            raise TransformFailedError("the local cloud reads S3Prefix inputs only (no manifest files)")
+        keys = self.executor.s3.list_objects(source["S3Uri"])
+        if not keys:
+            raise TransformFailedError(f"No S3 objects found under S3 URL {source['S3Uri']!r}")
+        return keys
+
+    def _transform(self, key: str) -> None:
+        transform_input = self.job.transform_input or {}
+        source_uri = transform_input["DataSource"]["S3DataSource"]["S3Uri"]
+        bucket, prefix = split_s3_uri(source_uri)
+        body = self.executor.s3.read(bucket, key)
+        if (transform_input.get("CompressionType") or "None") != "None":
+            raise TransformFailedError("the local cloud reads uncompressed input only (CompressionType None)")
+        max_payload = int(self.job.max_payload_in_mb or 6) * MEGABYTE
+        batches = batch_records(
+            split_records(body, transform_input.get("SplitType")), self.job.batch_strategy, max_payload
+        )
+        output = self.job.transform_output or {}
+        timeout = float(
+            (self.job.model_client_config or {}).get("InvocationsTimeoutInSeconds")
+            or DEFAULT_TRANSFORM_INVOCATION_TIMEOUT_S
+        )
+        answers = []
+        for batch in batches:
+            if self.stopped or self.worker is None:
+                raise TransformFailedError("stopped")
+            meta, answer = self.worker.invoke(
+                batch, transform_input.get("ContentType"), output.get("Accept"), timeout
+            )
+            if not meta.get("ok"):
+                raise TransformFailedError(
+                    f"the model answered {meta.get('status_code')} for a batch of {key}: {meta.get('error')}. "
+                    f"See {self.worker.log_path}"
+                )
+            answers.append(answer)
+        relative = (
+            key[len(prefix) :].lstrip("/") if key.startswith(prefix) and key != prefix else Path(key).name
+        )
+        target = f"{output['S3OutputPath'].rstrip('/')}/{relative}.out"
+        self.executor.s3.write(target, assemble(answers, output.get("AssembleWith")))
+        self._log(f"local cloud: {key}: {len(batches)} requests -> {target}")
+
+    def _finish(self, status: str, failure_reason: str | None) -> None:
+        with self.executor.lock:
+            now = utcnow()
+            self.job.transform_job_status = "Stopped" if self.stopped and status == "Failed" else status
+            self.job.failure_reason = failure_reason
+            self.job.transform_end_time = now
+            self.job.last_modified_time = now
+
+    def _log(self, line: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self.log.open("a") as log:
+            log.write(line + "\n")
+
+
 # ------------------------------------------------------------------------------------- executor
 
 
@@ -674,6 +847,7 @@ class SageMakerExecutor:
         self._runs: dict[str, TrainingRun] = {}
         self._threads: list[threading.Thread] = []
         self._deployments: dict[tuple[str, str], Deployment] = {}
+        self._transforms: dict[str, TransformRun] = {}
         self._endpoint_locks: dict[str, threading.Lock] = {}
         self._sequence = itertools.count(1)
         self._closed = False
@@ -717,6 +891,35 @@ class SageMakerExecutor:
 
     def training_log(self, job_name: str) -> Path:
         return JobLayout(self.work_dir / job_name).log
+
+    # batch transform ------------------------------------------------------------------------
+
+    def start_transform(self, job: FakeTransformJob, model: Any) -> None:
+        with self.lock:
+            now = utcnow()
+            # moto created the job Completed; it is InProgress until the run finishes. None hides a field.
+            update_job(
+                job,
+                transform_job_status="InProgress",
+                failure_reason=None,
+                transform_start_time=now,
+                transform_end_time=None,
+            )
+            run = TransformRun(job, model, self.work_dir / "transform" / job.transform_job_name, self)
+            self._transforms[job.transform_job_name] = run
+            thread = threading.Thread(target=run.run, name=f"transform-{job.transform_job_name}", daemon=True)
+            self._threads.append(thread)
+        thread.start()
+
+    def start_transform_worker(self, root: Path, model: Any, environment: dict[str, Any]) -> EndpointWorker:
+        """A worker for the job's model (as an endpoint's), the job's Environment added to the container's."""
+        shutil.rmtree(root / "model", ignore_errors=True)
+        worker = self._spawn_worker(root, model, {name: str(value) for name, value in environment.items()})
+        ready = worker.wait_ready(self.startup_timeout_s)
+        if not ready.get("ready"):
+            worker.close()
+            raise TransformFailedError(f"model failed to load: {ready.get('error')}. See {worker.log_path}")
+        return worker
 
     # endpoints ------------------------------------------------------------------------------
 
@@ -816,10 +1019,13 @@ class SageMakerExecutor:
             )
         return worker
 
-    def _spawn_worker(self, root: Path, model: Any) -> EndpointWorker:
+    def _spawn_worker(
+        self, root: Path, model: Any, extra_env: dict[str, str] | None = None
+    ) -> EndpointWorker:
         """Download model.tar.gz and the code, then start the worker (it loads the model)."""
         container = _container_of(model)
         environment = {name: str(value) for name, value in (container.get("Environment") or {}).items()}
+        environment |= extra_env or {}
         model_dir = root / "model"
         model_dir.mkdir(parents=True, exist_ok=True)
         if container.get("ModelDataUrl"):
@@ -866,10 +1072,13 @@ class SageMakerExecutor:
             deployments = list(self._deployments.values())
             self._deployments.clear()
             runs = list(self._runs.values())
+            transforms = list(self._transforms.values())
         for deployment in deployments:
             deployment.worker.close()
         for run in runs:
             run.stop("Stopped")
+        for transform in transforms:
+            transform.stop()
         for thread in self._threads:
             thread.join(timeout=10)
         if _active is self:
@@ -910,6 +1119,32 @@ def _stop_training_job(backend: SageMakerModelBackend, training_job_name: str) -
     executor = _executor()
     if executor is not None:
         executor.stop_training(training_job_name)
+
+
+def _create_transform_job(backend: SageMakerModelBackend, *args: Any, **kwargs: Any) -> FakeTransformJob:
+    name = kwargs.get("transform_job_name") or (args[0] if args else "")
+    if name in backend.transform_jobs:  # moto would replace it silently; SageMaker refuses
+        raise SageMakerValidationError(
+            message=f"Job name must be unique within an AWS account and region, and a job with this name "
+            f"already exists ({name})"
+        )
+    executor = _executor()
+    model = None
+    if executor is not None:  # an unknown model is refused at once, as SageMaker does
+        model = backend.describe_model(kwargs.get("model_name") or args[1])
+    job = _originals[(SageMakerModelBackend, "create_transform_job")](backend, *args, **kwargs)
+    if executor is not None:
+        executor.start_transform(job, model)
+    return job
+
+
+def _describe_transform_job(backend: SageMakerModelBackend, transform_job_name: str) -> dict[str, Any]:
+    executor = _executor()
+    original = _originals[(SageMakerModelBackend, "describe_transform_job")]
+    if executor is None:
+        return original(backend, transform_job_name)
+    with executor.lock:  # a consistent snapshot while the transform thread moves the job on
+        return copy.deepcopy(original(backend, transform_job_name))
 
 
 def _update_endpoint(backend: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str) -> Any:
@@ -980,6 +1215,8 @@ _PATCHES: list[tuple[type, str, Callable[..., Any]]] = [
     (SageMakerModelBackend, "create_training_job", _create_training_job),
     (SageMakerModelBackend, "describe_training_job", _describe_training_job),
     (SageMakerModelBackend, "stop_training_job", _stop_training_job),
+    (SageMakerModelBackend, "create_transform_job", _create_transform_job),
+    (SageMakerModelBackend, "describe_transform_job", _describe_transform_job),
     (SageMakerModelBackend, "update_endpoint", _update_endpoint),
     (SageMakerModelBackend, "delete_endpoint", _delete_endpoint),
     (SageMakerResponse, "update_endpoint", _update_endpoint_response),

@@ -47,7 +47,8 @@ def _login(state_dir: Path, user: str) -> tuple[str, str]:
 
 def build_request(
     symbols: str, label: str, feature_set: str, start: str | None, end: str | None, horizon: int,
-    event_step: int, cv_folds: int, hyperparameters: str, max_trials: int,
+    event_step: int, cv_folds: int, hyperparameters: str, max_trials: int, cpcv_groups: int = 0,
+    cpcv_test_groups: int = 2,
 ) -> dict[str, Any]:  # fmt: skip
     if label not in LABELS:
         raise typer.BadParameter(f"--label must be one of {', '.join(LABELS)}; got {label!r}")
@@ -59,7 +60,8 @@ def build_request(
         "symbols": [s.strip() for s in symbols.split(",") if s.strip()],
         "start": start, "end": end, "feature_set": feature_set,
         "label": {"kind": LABELS[label], "horizon": horizon}, "event_step": event_step,
-        "cv_folds": cv_folds, "hyperparameters": grid, "max_trials": max_trials,
+        "cv_folds": cv_folds, "cpcv_groups": cpcv_groups, "cpcv_test_groups": cpcv_test_groups,
+        "hyperparameters": grid, "max_trials": max_trials,
     }  # fmt: skip
 
 
@@ -96,6 +98,12 @@ def _print_result(api_url: str, token: str, run: dict[str, Any]) -> None:
         value = evaluation.get("validation", {}).get(name)
         table.add_row(name, "-" if value is None else f"{value:.4f}")
     console.print(table)
+    if evaluation.get("cpcv"):
+        cpcv = evaluation["cpcv"]
+        console.print(
+            f"combinatorial purged CV ({cpcv['n_groups']} groups, {cpcv['n_test_groups']} test): AUC over "
+            f"{cpcv['n_paths']} paths {cpcv['auc_mean']:.4f} +/- {cpcv['auc_std']:.4f}"
+        )
     if evaluation.get("meta_labeling"):
         meta = evaluation["meta_labeling"]
         console.print(f"meta-labeling: primary {meta['primary']}, with the meta model {meta['meta']}")
@@ -111,6 +119,8 @@ def train(
     horizon: Annotated[int, typer.Option(help="Label horizon / vertical barrier in bars")] = 10,
     event_step: Annotated[int, typer.Option(help="A sample every n-th bar")] = 5,
     cv_folds: Annotated[int, typer.Option(help="Purged k-fold CV inside training (0: none)")] = 0,
+    cpcv_groups: Annotated[int, typer.Option(help="Combinatorial purged CV: N time groups (0: none)")] = 0,
+    cpcv_test_groups: Annotated[int, typer.Option(help="Combinatorial purged CV: k test groups")] = 2,
     hyperparameters: Annotated[
         str, typer.Option(help='JSON, lists are searched: {"max_depth": [2, 3]}')
     ] = "",
@@ -122,7 +132,7 @@ def train(
 ) -> None:
     """Train a model (POST /v1/models/train) and follow it: data set, training jobs, evaluation, registry, endpoint."""
     body = build_request(symbols, label, feature_set, start, end, horizon, event_step, cv_folds, hyperparameters,
-                         max_trials)  # fmt: skip
+                         max_trials, cpcv_groups, cpcv_test_groups)  # fmt: skip
     api_url, token = _login(state_dir, user)
     response = requests.post(
         f"{api_url}/v1/models/train", json=body, headers={"Authorization": token}, timeout=120

@@ -1,5 +1,7 @@
 """The web UI end to end: a real Chromium signs in, reads the dashboard and market data, runs a backtest and a
-sweep, submits, replaces and cancels an order, runs the optimizer, switches roles (ui_flow.mjs)."""
+sweep, submits, replaces and cancels an order, runs the optimizer, saves and loads a screen, deploys a strategy
+into a slot (shadow, decisions, hot-swap, rollback), sets notification preferences and receives a test webhook,
+switches roles (ui_flow.mjs)."""
 
 from __future__ import annotations
 
@@ -31,14 +33,20 @@ STEPS: list[tuple[str | None, list[str]]] = [
                  "trading-replace-cancel",
                  "dashboard-account", "risk-trader", "reports"]),
     ("portfolio", ["portfolio-optimizer"]),
-    ("analytics", ["analytics-scanner", "analytics-time-machine", "analytics-physics", "simulations"]),
+    ("analytics", ["analytics-scanner"]),
+    ("screens", ["analytics-screen-saved", "analytics-screen-loaded", "analytics-screen-deleted"]),
+    ("analytics", ["analytics-time-machine", "analytics-physics", "simulations"]),
     ("strategies", ["strategies-lifecycle"]),
+    ("slots", ["strategies-gate-refused", "strategies-slot-refused", "strategies-slot-deploy",
+               "strategies-slot-decisions", "strategies-slot-swap-rollback"]),
+    ("notifications", ["notifications-test-delivery"]),
     ("models", ["models-training-registered"]),
     (None, ["signed-out"]),
     ("trading", ["risk-admin-limits"]),
     (None, ["dashboard-viewer"]),
     ("trading", ["trading-viewer"]),
     ("backtests", ["backtests-viewer"]),
+    ("slots", ["strategies-viewer"]),
     (None, ["rejected-token-back-to-login", "expiring-token-back-to-login"]),
 ]  # fmt: skip
 
@@ -77,6 +85,19 @@ def models_api_deployed() -> bool:
 def strategies_api_deployed() -> bool:
     paths = json.loads(OPENAPI.read_text())["paths"]
     return "/v1/strategies/{strategy_id}/versions/{version}/transition" in paths
+
+
+def slots_api_deployed() -> bool:
+    return "/v1/accounts/{account_id}/slots/{slot}/rollback" in json.loads(OPENAPI.read_text())["paths"]
+
+
+def notifications_api_deployed() -> bool:
+    paths = json.loads(OPENAPI.read_text())["paths"]
+    return "/v1/notifications/test" in paths and "/v1/notifications/preferences" in paths
+
+
+def screens_api_deployed() -> bool:
+    return "/v1/screens/{screen_id}" in json.loads(OPENAPI.read_text())["paths"]
 
 
 def portfolio_api_deployed() -> bool:
@@ -124,6 +145,10 @@ def test_ui_sign_in_trade_optimize_roles_and_expiry(ui_cloud: UiCloud, screensho
     analytics = market and analytics_api_deployed()
     models = market and models_api_deployed()
     strategies = market and strategies_api_deployed()
+    # Slots need a version past the validation gate: a finished sweep (backtests) and an account (trading).
+    slots = strategies and backtests and trading and slots_api_deployed()
+    screens = analytics and screens_api_deployed()
+    notifications = notifications_api_deployed()
     if market:
         load_daily(ui_cloud, "sp500", *(["nasdaq"] if portfolio else []))
     settings = {
@@ -138,10 +163,17 @@ def test_ui_sign_in_trade_optimize_roles_and_expiry(ui_cloud: UiCloud, screensho
         "analytics": analytics,
         "models": models,
         "strategies": strategies,
+        "slots": slots,
+        "screens": screens,
+        "notifications": notifications,
+        # The platform's own CLI (`trade2026 invoke`) runs the strategy runtime's after-close schedule.
+        "python": sys.executable,
+        "root": str(ROOT),
+        "stateDir": str(ui_cloud.state_dir),
     }
     # When the scripted user goes through the UI in Chromium
     command = [node, str(UI_FLOW), json.dumps(settings)]
-    result = subprocess.run(command, check=False, cwd=FRONTEND, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, check=False, cwd=FRONTEND, capture_output=True, text=True, timeout=480)
     # Then every step passed, and left its screenshot
     output = f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}\nscreenshots: {screenshot_dir}"
     assert result.returncode == 0, output

@@ -4,8 +4,12 @@
 // Settings: baseUrl, frontendDir (where playwright-core is installed), logins (the demo-logins.json
 // entries), screenshotDir, market (true once the market data API is deployed), backtests (true once the
 // research API is deployed; needs the market data too), trading (the orders/ledger API), portfolio (the
-// optimizer; needs SP500 and NASDAQ bars).
+// optimizer; needs SP500 and NASDAQ bars), slots (deployment slots; needs backtests and trading),
+// notifications, screens (saved screens; with analytics); python, root and stateDir run the platform's own
+// CLI (`trade2026 invoke`) where the flow needs the strategy runtime's after-close schedule.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -153,11 +157,19 @@ async function main() {
     }
 
     if (settings.analytics) {
-      await analyticsSteps(page);
+      await analyticsSteps(page, consoleErrors);
     }
 
     if (settings.strategies) {
       await strategySteps(page, consoleErrors);
+    }
+
+    if (settings.slots) {
+      await slotSteps(page, consoleErrors);
+    }
+
+    if (settings.notifications) {
+      await notificationSteps(page, consoleErrors);
     }
 
     if (settings.models) {
@@ -227,6 +239,32 @@ async function main() {
         check((await page.getByRole("button", { name: "Start sweep" }).count()) === 0, "no Start sweep for a viewer");
       });
       // The token steps below sign in again and expect to land where they were signed out: the dashboard.
+      await page.getByRole("link", { name: "Dashboard" }).click();
+      await page.waitForURL(`${base}/`);
+    }
+
+    if (settings.slots) {
+      await step("strategies-viewer", page, async () => {
+        // A viewer reads the library; slots belong to trading accounts, and no deploy control is offered.
+        await page.getByRole("link", { name: "Strategies" }).click();
+        await page.waitForURL(/\/strategies/);
+        await page.getByTestId("strategy-library").getByText("e2e MA crossover").click();
+        await versionCard(page, 2).waitFor();
+        for (const name of ["Move v1", "Move v2", "Link", "Add version"]) {
+          check((await page.getByRole("button", { name, exact: true }).count()) === 0, `no ${name} control for a viewer`);
+        }
+        await page.getByRole("tab", { name: "Deployment slots" }).click();
+        await page.getByTestId("no-account").waitFor();
+        await page.getByTestId("slots-read-only").waitFor();
+        for (const name of ["Deploy", "Hot-swap", /^Roll back/, "Set shadow", "Stop shadow"]) {
+          check((await page.getByRole("button", { name, exact: typeof name === "string" }).count()) === 0, `no ${name} control for a viewer`);
+        }
+        // The API refuses the viewer anyway: the trader's slot is not theirs (reported as missing, never as forbidden).
+        const swap = await apiSend(page, "PUT", `/v1/accounts/${settings.accountId}/slots/main`, { strategy_id: "0123456789ab", version: 1 });
+        const back = await apiSend(page, "POST", `/v1/accounts/${settings.accountId}/slots/main/rollback`, null);
+        check(swap.status === 404 && back.status === 404, `the API refuses a viewer's deploy and rollback: ${swap.status} ${back.status}`);
+        expectLogged(consoleErrors, 404);
+      });
       await page.getByRole("link", { name: "Dashboard" }).click();
       await page.waitForURL(`${base}/`);
     }
@@ -400,6 +438,7 @@ async function backtestSteps(page, base, consoleErrors) {
     await page.getByRole("button", { name: "Start sweep" }).click();
     await page.waitForURL(/sweep=[0-9a-f]{32}/);
     const sweepId = new URL(page.url()).searchParams.get("sweep");
+    settings.sweepId = sweepId; // the evidence a strategy version's validation gate reads later
     await page.getByTestId("sweep-progress").waitFor();
     check((await page.getByTestId("sweep-chunks").innerText()).endsWith("/ 3 chunks"), "three chunks of three");
     await page.getByTestId("sweep-status").getByText("SUCCEEDED").waitFor({ timeout: 90_000 });
@@ -594,7 +633,7 @@ async function portfolioSteps(page) {
 }
 
 /** Scanners (hits and the forward-return study), the time machine, physics signals, a Monte Carlo run. */
-async function analyticsSteps(page) {
+async function analyticsSteps(page, consoleErrors) {
   await step("analytics-scanner", page, async () => {
     await page.getByRole("link", { name: "Analytics" }).click();
     await page.waitForURL(/\/analytics/);
@@ -614,6 +653,10 @@ async function analyticsSteps(page) {
     check(rows === body.hits.length, `one row per hit of the API (${body.hits.length}): ${rows}`);
     check((await page.getByTestId("scanner-study").locator("tbody tr").count()) === 3, "a study row per horizon (1, 5, 20 days)");
   });
+
+  if (settings.screens) {
+    await screenSteps(page, consoleErrors);
+  }
 
   await step("analytics-time-machine", page, async () => {
     await page.getByRole("tab", { name: "Time machine" }).click();
@@ -655,17 +698,13 @@ async function strategySteps(page, consoleErrors) {
     const version = page.getByTestId("strategy-version").first();
     await version.and(page.locator('[data-state="draft"]')).waitFor();
     await page.getByLabel("Move v1 to").selectOption("backtested");
-    await page.getByRole("button", { name: "Move" }).click();
+    await page.getByRole("button", { name: "Move v1" }).click();
     const refusal = await page.getByTestId("gate-refusal").innerText();
     check(/no successful backtest/i.test(refusal) && /gate/.test(refusal), `the gate explains itself: ${refusal}`);
     expectLogged(consoleErrors, 422);
     if (settings.backtestId) {
-      await page.getByLabel("Backtest ids").fill(settings.backtestId);
-      await page.getByRole("button", { name: "Link backtests" }).click();
-      await page.getByText("links: 1 backtests").waitFor();
-      await page.getByLabel("Move v1 to").selectOption("backtested");
-      await page.getByRole("button", { name: "Move" }).click();
-      await page.locator('[data-testid="strategy-version"][data-state="backtested"]').waitFor();
+      await linkRuns(page, 1, "backtests", settings.backtestId);
+      await moveVersion(page, 1, "backtested");
     }
   });
 }
@@ -730,6 +769,299 @@ async function adminSteps(page, base) {
   await page.waitForURL(`${base}/`);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(`${base}/login`);
+}
+
+/** A strategy version's card on the Strategies page. */
+function versionCard(page, version) {
+  return page.locator(`[data-testid="strategy-version"][data-version="${version}"]`);
+}
+
+/** Links runs (backtests, sweeps or models) to a version and waits until its card counts them. */
+async function linkRuns(page, version, kind, ids) {
+  const card = versionCard(page, version);
+  const before = await card.getByTestId("version-links").innerText();
+  await card.getByLabel(`Link to v${version}`).selectOption(kind);
+  await card.getByLabel(`Run ids for v${version}`).fill(ids);
+  await card.getByRole("button", { name: "Link", exact: true }).click();
+  const linked = page.waitForFunction(
+    ([selector, text]) => document.querySelector(selector)?.textContent !== text,
+    [`[data-testid="strategy-version"][data-version="${version}"] [data-testid="version-links"]`, before],
+  );
+  const refused = card.getByTestId("link-error").waitFor().then(async () => {
+    throw new Error(`linking ${kind} ${ids} to v${version} was refused: ${await card.getByTestId("link-error").innerText()}`);
+  });
+  await Promise.race([linked, refused]);
+  refused.catch(() => {}); // abandoned once linked
+}
+
+/** Moves a version along its lifecycle and waits for the new state (the gate passing). */
+async function moveVersion(page, version, to) {
+  const card = versionCard(page, version);
+  await card.getByLabel(`Move v${version} to`).selectOption(to);
+  await card.getByRole("button", { name: `Move v${version}` }).click();
+  await page.locator(`[data-testid="strategy-version"][data-version="${version}"][data-state="${to}"]`).waitFor();
+}
+
+/** POST with the page's token (what the UI shows is checked against the API's own answer). */
+async function apiSend(page, method, apiPath, body) {
+  return page.evaluate(async ([verb, target, payload]) => {
+    const token = sessionStorage.getItem("trade2026.idToken");
+    const response = await fetch(target, {
+      method: verb,
+      headers: { Authorization: token, "Content-Type": "application/json" },
+      body: payload === null ? undefined : JSON.stringify(payload),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  }, [method, apiPath, body ?? null]);
+}
+
+/** Polls a sweep until it finished (SUCCEEDED), failing with its status otherwise. */
+async function finishedSweep(page, sweepId, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await apiGet(page, `/v1/backtests/sweeps/${sweepId}`);
+    if (body.status === "SUCCEEDED") return body;
+    check(!["FAILED", "ABORTED", "TIMED_OUT"].includes(body.status) && Date.now() < deadline, `sweep ${sweepId} is ${body.status}`);
+    await page.waitForTimeout(1000);
+  }
+}
+
+/** The strategy runtime's after-close schedule, run the way `trade2026 invoke` runs any function. */
+function runCatchUp() {
+  const output = execFileSync(
+    settings.python,
+    ["-m", "localcloud", "invoke", "StrategyRuntimeFunction", "--event", "events/strategy_runtime/schedule.json", "--state-dir", settings.stateDir],
+    { cwd: settings.root, encoding: "utf-8", timeout: 120_000, env: { ...process.env, COLUMNS: "400", NO_COLOR: "1", TERM: "dumb" } },
+  );
+  return JSON.parse(output);
+}
+
+/** A webhook receiver on a free loopback port: the URL to register, and what it received. */
+async function webhookReceiver() {
+  const received = [];
+  const server = createServer((request, response) => {
+    let text = "";
+    request.on("data", (chunk) => (text += chunk));
+    request.on("end", () => {
+      received.push({ method: request.method, path: request.url, body: text ? JSON.parse(text) : null });
+      response.writeHead(200, { "Content-Type": "application/json" });
+      response.end('{"ok": true}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/trade2026-hook`, received, close: () => server.close() };
+}
+
+/** Steps checked at 1280 x 800 (a laptop screen), the size the issue asks the UI to work at. */
+async function atLaptopSize(page, body) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  try {
+    await body();
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 });
+  }
+}
+
+// A 2 x 2 moving-average sweep on the S&P 500 (1999-2018) that passes the validation gate with real data
+// (PBO 0.14 < 0.5, deflated Sharpe 0.976 > 0.95), beside the 3 x 3 sweep of the Backtests steps, which fails it.
+const PASSING_SWEEP = {
+  strategy: "ma_crossover", symbols: ["SP500"], grid: { fast: [10, 20], slow: [150, 200] }, fixed: { ma: "sma" },
+  chunk_size: 4, pbo_blocks: 16,
+};
+const V2_PARAMS = '{"rule": "ma_crossover", "rule_params": {"fast": 10, "slow": 150}}';
+
+/** Deployment slots: the validation gate refusing a real sweep, deploy, shadow, decisions, hot-swap, rollback. */
+async function slotSteps(page, consoleErrors) {
+  const strategyId = new URL(page.url()).searchParams.get("strategy");
+  check(/^[0-9a-f]{12}$/.test(strategyId ?? ""), `the lifecycle step left its strategy selected: ${page.url()}`);
+  const started = await apiSend(page, "POST", "/v1/backtests/sweeps", PASSING_SWEEP);
+  check(started.status === 202, `the second sweep starts: ${JSON.stringify(started)}`);
+  const passingSweep = started.body.id;
+
+  await atLaptopSize(page, async () => {
+    await step("strategies-gate-refused", page, async () => {
+      // The 3 x 3 sweep of the Backtests steps: its PBO or deflated Sharpe misses the validation gate.
+      await linkRuns(page, 1, "sweeps", settings.sweepId);
+      await versionCard(page, 1).getByLabel("Move v1 to").selectOption("validated");
+      await versionCard(page, 1).getByRole("button", { name: "Move v1" }).click();
+      const refusal = await versionCard(page, 1).getByTestId("gate-refusal").innerText();
+      const { summary } = await finishedSweep(page, settings.sweepId);
+      const pbo = summary.pbo; // FinishSweep keeps the number (the full PBO report is GET .../pbo)
+      const dsr = summary.deflated_sharpe.dsr;
+      const expected = pbo >= 0.5 ? `PBO ${pbo.toFixed(4)}` : `deflated Sharpe ${dsr.toFixed(4)}`;
+      check(refusal.includes(`validated: ${expected} of sweep ${settings.sweepId}`), `the gate names the failing number ${expected}: ${refusal}`);
+      check(/HTTP 422/.test(refusal) && /max_pbo/.test(refusal) && /min_deflated_sharpe/.test(refusal), `the refusal shows the thresholds: ${refusal}`);
+      expectLogged(consoleErrors, 422);
+    });
+
+    await step("strategies-slot-refused", page, async () => {
+      await finishedSweep(page, passingSweep);
+      // v1 passes with the 2 x 2 sweep (the gate reads the last linked finished sweep) and goes to paper.
+      await linkRuns(page, 1, "sweeps", passingSweep);
+      await moveVersion(page, 1, "validated");
+      await moveVersion(page, 1, "paper");
+      // v2: other parameters, the same evidence, validated (a slot refuses it; a shadow takes it).
+      await page.getByLabel("New version parameters").fill(V2_PARAMS);
+      await page.getByRole("button", { name: "Add version" }).click();
+      await versionCard(page, 2).waitFor();
+      await linkRuns(page, 2, "backtests", settings.backtestId);
+      await linkRuns(page, 2, "sweeps", passingSweep);
+      await moveVersion(page, 2, "backtested");
+      await moveVersion(page, 2, "validated");
+      await page.getByTestId("to-slots").click();
+      await page.waitForURL(/view=slots/);
+      await page.getByTestId("slots-empty").waitFor();
+      check((await page.getByLabel("Deploy strategy").inputValue()) === strategyId, "the form starts on the strategy being looked at");
+      await page.getByLabel("Symbol").fill("SP500");
+      await page.getByLabel("Capital").fill("100000");
+      await page.getByLabel("Deploy version").selectOption("2");
+      await page.getByTestId("deploy-state-note").waitFor();
+      await page.getByRole("button", { name: "Deploy", exact: true }).click();
+      const refused = await page.getByTestId("deploy-error").innerText();
+      check(/version 2 of strategy .* is validated; a slot needs one of: live, paper/.test(refused) && /HTTP 409/.test(refused), `the API's reason: ${refused}`);
+      expectLogged(consoleErrors, 409);
+    });
+
+    await step("strategies-slot-deploy", page, async () => {
+      await page.getByLabel("Deploy version").selectOption("1");
+      await page.getByRole("button", { name: "Deploy", exact: true }).click();
+      await page.locator('[data-testid="slot-detail"][data-revision="1"]').waitFor();
+      check((await page.getByTestId("slot-row").count()) === 1, "the slot is listed");
+      // The shadow: v2 decides beside v1 and places no orders.
+      await page.getByLabel("Shadow version").selectOption("2");
+      await page.getByRole("button", { name: "Set shadow" }).click();
+      await page.locator('[data-testid="slot-detail"][data-revision="2"]').waitFor();
+      const { body: slot } = await apiGet(page, `/v1/accounts/${settings.accountId}/slots/main`);
+      check(slot.strategy === `${strategyId}@1` && slot.shadow?.version === 2 && slot.revision === 2 && slot.symbol === "SP500", `the API has the slot: ${JSON.stringify(slot)}`);
+      check((await page.getByTestId("slot-shadow").innerText()).endsWith("v2"), "the shadow is shown");
+      await page.getByTestId("decisions-empty").waitFor();
+    });
+
+    await step("strategies-slot-decisions", page, async () => {
+      // After the close the runtime decides every active slot on its symbol's latest bar (live and shadow).
+      const report = runCatchUp();
+      const bar = report.bars.find((item) => item.bar_id.startsWith("SP500:"));
+      check(bar && bar.decided === 1 && bar.shadow === 1, `one live and one shadow decision: ${JSON.stringify(report)}`);
+      await page.getByRole("button", { name: "Refresh", exact: true }).click();
+      const pair = page.locator(`[data-testid="decision-pair"][data-bar-id="${bar.bar_id}"]`);
+      await pair.waitFor();
+      check((await pair.getByTestId("decision-live").getAttribute("data-strategy")) === `${strategyId}@1`, "v1 decided live");
+      check((await pair.getByTestId("decision-shadow").getAttribute("data-strategy")) === `${strategyId}@2`, "v2 decided in shadow");
+      const { body } = await apiGet(page, `/v1/accounts/${settings.accountId}/slots/main/decisions`);
+      check(body.decisions.length === 2 && (await page.getByTestId("decision-pair").count()) === 1, `two decisions, one bar: ${body.decisions.length}`);
+      const live = body.decisions.find((item) => item.mode === "live");
+      const shownTarget = await pair.getByTestId("decision-live").innerText();
+      check(shownTarget.includes(`target ${live.target.toFixed(2)}`), `the live target ${live.target} is shown: ${shownTarget}`);
+      await pair.getByRole("button", { name: "Inputs" }).click();
+      const inputs = await page.locator(".inputs-row").innerText();
+      check(inputs.includes("target_shares") && inputs.includes("capital"), `the inputs of the decision are shown: ${inputs}`);
+    });
+
+    await step("strategies-slot-swap-rollback", page, async () => {
+      // v2 reaches paper, is hot-swapped in, then one click rolls the slot back to v1.
+      await page.getByRole("tab", { name: "Library" }).click();
+      await moveVersion(page, 2, "paper");
+      await page.getByRole("tab", { name: "Deployment slots" }).click();
+      await page.locator('[data-testid="slot-row"][data-slot="main"]').click();
+      await page.getByLabel("Deploy version").selectOption("2");
+      await page.getByRole("button", { name: "Hot-swap" }).click();
+      await page.locator(`[data-testid="slot-detail"][data-revision="3"][data-strategy="${strategyId}@2"]`).waitFor();
+      check((await page.getByTestId("slot-previous").innerText()).endsWith("v1"), "v1 is the rollback target");
+      await page.getByRole("button", { name: "Roll back to v1" }).click();
+      await page.locator(`[data-testid="slot-detail"][data-revision="4"][data-strategy="${strategyId}@1"]`).waitFor();
+      const { body: slot } = await apiGet(page, `/v1/accounts/${settings.accountId}/slots/main`);
+      check(slot.strategy === `${strategyId}@1` && slot.previous?.version === 2 && slot.revision === 4, `the API rolled back: ${JSON.stringify(slot)}`);
+      check((await page.getByTestId("slot-previous").innerText()).endsWith("v2"), "v2 is now the rollback target");
+    });
+  });
+}
+
+/** Notification preferences (the API's refusal of an address, then a loopback webhook) and a test delivery. */
+async function notificationSteps(page, consoleErrors) {
+  const hook = await webhookReceiver();
+  try {
+    await atLaptopSize(page, async () => {
+      await step("notifications-test-delivery", page, async () => {
+        await page.getByRole("link", { name: "Notifications" }).click();
+        await page.waitForURL(/\/notifications/);
+        await page.getByTestId("prefs-empty").waitFor();
+        await page.getByTestId("deliveries-empty").waitFor();
+        for (const kind of [/^Order filled/, /^Kill switch/, /^Strategy error/]) {
+          await page.getByRole("checkbox", { name: kind }).check();
+        }
+        // The local cloud sends webhooks to loopback addresses only: the API says so.
+        await page.getByLabel("Webhook URLs").fill("http://hooks.example.invalid/trade2026");
+        await page.getByRole("button", { name: "Save preferences" }).click();
+        const refused = await page.getByTestId("prefs-error").innerText();
+        check(/must be a loopback address on the local cloud/.test(refused) && /HTTP 400/.test(refused), `the API's reason: ${refused}`);
+        expectLogged(consoleErrors, 400);
+        await page.getByLabel("Webhook URLs").fill(hook.url);
+        await page.getByRole("button", { name: "Save preferences" }).click();
+        await page.getByTestId("prefs-saved").waitFor();
+        const { body: prefs } = await apiGet(page, "/v1/notifications/preferences");
+        const kinds = ["kill_switch", "order_filled", "strategy_error"]; // (the API keeps them sorted)
+        check(JSON.stringify(prefs.webhooks) === JSON.stringify([hook.url]) && JSON.stringify(prefs.kinds) === JSON.stringify(kinds), `the API has them: ${JSON.stringify(prefs)}`);
+        await page.getByRole("button", { name: "Send test notification" }).click();
+        const outcome = await page.getByTestId("test-outcome").innerText();
+        check(/Test sent to 1 channel\(s\): 1 delivered/.test(outcome), `the test went out: ${outcome}`);
+        const row = page.locator('[data-testid="delivery-row"][data-kind="test"][data-status="delivered"]');
+        await row.waitFor();
+        check((await row.innerText()).includes("Test notification from Trade2026"), "the delivery is listed");
+        check(hook.received.length === 1 && hook.received[0].body.kind === "test", `the webhook got it: ${JSON.stringify(hook.received)}`);
+      });
+    });
+  } finally {
+    hook.close();
+  }
+}
+
+/** The Screener tab's saved screens: save the current screen, change the form, load it back, delete it. */
+async function screenSteps(page, consoleErrors) {
+  let screen = null;
+  const saved = page.getByTestId("saved-screen").filter({ hasText: "e2e falling 20d" });
+  await atLaptopSize(page, async () => {
+    await step("analytics-screen-saved", page, async () => {
+      await page.getByRole("tab", { name: "Screener" }).click();
+      await page.getByTestId("screens-empty").waitFor();
+      await page.getByLabel("Field 1").selectOption("return_20d");
+      await page.getByLabel("Operator 1").selectOption("<");
+      await page.getByLabel("Value 1").fill("0");
+      await page.getByLabel("Sort field").selectOption("return_20d");
+      await page.getByLabel("Sort order").selectOption("asc");
+      await page.getByLabel("Screen name").fill("e2e falling 20d");
+      await page.getByRole("button", { name: "Save screen" }).click();
+      await saved.waitFor();
+      const { body } = await apiGet(page, "/v1/screens");
+      check(body.screens.length === 1, `one saved screen: ${JSON.stringify(body)}`);
+      screen = body.screens[0];
+      check(JSON.stringify(screen.definition.filter) === '{"all":[{"field":"return_20d","op":"<","value":0}]}', `saved as shown: ${JSON.stringify(screen.definition)}`);
+      check((await saved.innerText()).includes("return_20d < 0 · by return_20d asc"), "the list describes it");
+    });
+
+    await step("analytics-screen-loaded", page, async () => {
+      // Change the form, then load the saved screen back (it runs at once).
+      await page.getByLabel("Value 1").fill("0.5");
+      await page.getByLabel("Sort order").selectOption("desc");
+      await saved.getByRole("button", { name: "Load e2e falling 20d" }).click();
+      await page.getByTestId("loaded-screen").getByText("e2e falling 20d").waitFor();
+      check((await page.getByLabel("Value 1").inputValue()) === "0", "the value is the saved one");
+      check((await page.getByLabel("Sort order").inputValue()) === "asc", "the order is the saved one");
+      await page.getByTestId("screener-rows").or(page.getByTestId("screener-rows-empty")).waitFor();
+      const { body: run } = await apiSend(page, "POST", "/v1/screener/run", { filter: screen.definition.filter, sort: screen.definition.sort, limit: 50 });
+      const rows = run.rows.length === 0 ? 0 : await page.getByTestId("screener-rows").locator("tbody tr").count();
+      check(rows === run.rows.length, `the loaded screen shows the API's ${run.rows.length} matches: ${rows}`);
+    });
+
+    await step("analytics-screen-deleted", page, async () => {
+      await saved.getByRole("button", { name: "Delete e2e falling 20d" }).click();
+      await saved.getByRole("button", { name: "Confirm delete e2e falling 20d" }).click();
+      await page.getByTestId("screens-empty").waitFor();
+      check((await apiGet(page, "/v1/screens")).body.screens.length === 0, "the API deleted it");
+      check((await apiGet(page, `/v1/screens/${screen.id}`)).status === 404, "and answers 404 for it");
+      expectLogged(consoleErrors, 404);
+    });
+  });
 }
 
 await main();

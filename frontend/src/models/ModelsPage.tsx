@@ -89,7 +89,7 @@ function TrainPanel({ onStarted }: { onStarted: (runId: string) => void }) {
       symbols: form.symbols, feature_set: form.featureSet.trim() || "alpha_v1", interval: "1d",
       label: { kind: form.label, horizon: Number(form.horizon), profit_take: 1, stop_loss: 1, vol_span: 50, threshold: 0, primary_fast: 20, primary_slow: 50 },
       max_trials: Number(form.maxTrials), cv_folds: Number(form.cvFolds), deploy: form.deploy,
-      event_step: 1, validation_fraction: 0.2, embargo_pct: 0.01,
+      event_step: 1, validation_fraction: 0.2, embargo_pct: 0.01, cpcv_groups: 0, cpcv_test_groups: 2,
     };
     if (form.start) body.start = form.start;
     if (form.end) body.end = form.end;

@@ -52,6 +52,21 @@ export function Layout() {
               <span data-testid="role-access">trading enabled</span>
             </Badge>
           </RequireGroup>
+          <nav aria-label="Account" className="account-nav">
+            <NavLink
+              to="/notifications"
+              className={({ isActive }) => (isActive ? "icon-link active" : "icon-link")}
+              aria-label="Notifications"
+              title="Notifications: what you are told about, where, and the deliveries"
+            >
+              <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                <path
+                  fill="currentColor"
+                  d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6v-5a7 7 0 0 0-5-6.71V3.5a2 2 0 0 0-4 0v.79A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z"
+                />
+              </svg>
+            </NavLink>
+          </nav>
           <span className="user-name" data-testid="user-name">
             {claims?.username}
           </span>

@@ -1,6 +1,6 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 
 import { ApiError } from "../api/errors";
 import type { components } from "../api/schema";
@@ -8,6 +8,7 @@ import { useApi } from "../auth/AuthContext";
 import { RequireGroup, TRADING_GROUPS } from "../auth/RequireGroup";
 import { Badge, ErrorBox, Loading, Panel } from "../ui/components";
 import { formatUtc } from "../ui/format";
+import { SlotsView } from "./SlotsView";
 
 type StrategyView = components["schemas"]["StrategyView"];
 type TargetState = components["schemas"]["TransitionRequest"]["to"];
@@ -33,6 +34,10 @@ interface Version {
 interface Codes {
   codes: { code: string; kind: string; description: string; defaults: Record<string, unknown> }[];
   thresholds: Record<string, number>;
+}
+
+function formatEvidence(value: unknown): string {
+  return typeof value === "number" ? value.toFixed(3) : "—";
 }
 
 const STATE_TONES: Record<string, "good" | "bad" | "warn" | "info" | "neutral"> = {
@@ -124,13 +129,22 @@ function CreateStrategy({ onCreated }: { onCreated: (id: string) => void }) {
         </div>
         {codes && (
           <p className="muted small">
-            Gates: PBO ≤ {codes.thresholds.max_pbo}, deflated Sharpe ≥ {codes.thresholds.min_dsr}, at least {codes.thresholds.min_paper_decisions} paper
+            Gates: PBO below {codes.thresholds.max_pbo}, deflated Sharpe above {codes.thresholds.min_dsr}, at least {codes.thresholds.min_paper_decisions} paper
             decisions before live.
           </p>
         )}
       </form>
     </Panel>
   );
+}
+
+type LinkKind = "backtests" | "sweeps" | "models";
+
+/** The POST .../links body for ids typed comma separated (null when none). */
+export function linkBody(kind: LinkKind, text: string): { backtests: string[]; sweeps: string[]; models: string[] } | null {
+  const ids = [...new Set(text.split(/[\s,]+/).map((item) => item.trim()).filter(Boolean))];
+  if (!ids.length) return null;
+  return { backtests: [], sweeps: [], models: [], [kind]: ids };
 }
 
 function gateDetails(error: unknown): [string, unknown][] {
@@ -146,12 +160,13 @@ function VersionCard({ strategyId, version }: { strategyId: string; version: Ver
   const [to, setTo] = useState(version.next_states[0] ?? "");
   const [reason, setReason] = useState("");
   const [links, setLinks] = useState("");
+  const [linkKind, setLinkKind] = useState<LinkKind>("backtests");
   const transition = $api.useMutation("post", "/v1/strategies/{strategy_id}/versions/{version}/transition");
   const link = $api.useMutation("post", "/v1/strategies/{strategy_id}/versions/{version}/links");
   const path = { strategy_id: strategyId, version: version.version };
   const details = gateDetails(transition.error);
   return (
-    <div className="version-card" data-testid="strategy-version" data-state={version.state}>
+    <div className="version-card" data-testid="strategy-version" data-state={version.state} data-version={version.version}>
       <p>
         <strong>v{version.version}</strong> <Badge tone={STATE_TONES[version.state] ?? "neutral"}>{version.state}</Badge>{" "}
         <span className="muted small">
@@ -159,10 +174,16 @@ function VersionCard({ strategyId, version }: { strategyId: string; version: Ver
         </span>
       </p>
       <p className="mono small">{JSON.stringify(version.params)}</p>
-      <p className="small muted">
+      <p className="small muted" data-testid="version-links">
         links: {version.backtests.length} backtests, {version.sweeps.length} sweeps, {version.models.length} models
         {version.notes && <> · {version.notes}</>}
       </p>
+      {version.evidence && (
+        <p className="small muted mono" data-testid="version-evidence" title="The numbers the last move's gate read">
+          evidence at the last move: {String(version.evidence.backtests ?? 0)} finished run(s) · PBO {formatEvidence(version.evidence.pbo)} · deflated
+          Sharpe {formatEvidence(version.evidence.deflated_sharpe)}
+        </p>
+      )}
       <p className="small">
         {version.history.map((step) => (
           <span key={`${step.at}${step.to}`} className="history-step" title={step.reason}>
@@ -184,8 +205,8 @@ function VersionCard({ strategyId, version }: { strategyId: string; version: Ver
                 <option key={state}>{state}</option>
               ))}
             </select>
-            <input aria-label="Reason" placeholder="reason" value={reason} onChange={(e) => setReason(e.target.value)} />
-            <button type="submit" className="btn btn-small" disabled={transition.isPending}>
+            <input aria-label={`Reason for v${version.version}`} placeholder="reason" value={reason} onChange={(e) => setReason(e.target.value)} />
+            <button type="submit" className="btn btn-small" disabled={transition.isPending} aria-label={`Move v${version.version}`}>
               Move
             </button>
           </form>
@@ -198,33 +219,76 @@ function VersionCard({ strategyId, version }: { strategyId: string; version: Ver
                 {details.map(([key, value]) => (
                   <span key={key} className="contents">
                     <dt>{key}</dt>
-                    <dd className="mono">{JSON.stringify(value)}</dd>
+                    <dd className="mono">{typeof value === "number" ? value.toLocaleString("en-US", { maximumFractionDigits: 4 }) : typeof value === "string" ? value : JSON.stringify(value)}</dd>
                   </span>
                 ))}
               </dl>
             )}
           </div>
         )}
-        {!version.immutable && (
+        {version.state !== "retired" && (
           <form
-            className="inline-form wrap-form"
+            className="inline-form wrap-form link-form"
             onSubmit={(event) => {
               event.preventDefault();
-              const ids = links.split(",").map((item) => item.trim()).filter(Boolean);
-              if (ids.length) {
-                link.mutate({ params: { path }, body: { backtests: ids, sweeps: [], models: [] } }, { onSettled: () => refresh(queryClient) });
+              const body = linkBody(linkKind, links);
+              if (body) {
+                link.mutate({ params: { path }, body }, { onSuccess: () => setLinks(""), onSettled: () => refresh(queryClient) });
               }
             }}
           >
-            <input aria-label="Backtest ids" placeholder="backtest ids, comma separated" value={links} onChange={(e) => setLinks(e.target.value)} />
+            <select aria-label={`Link to v${version.version}`} value={linkKind} onChange={(e) => setLinkKind(e.target.value as LinkKind)}>
+              <option value="backtests">backtests</option>
+              <option value="sweeps">sweeps</option>
+              <option value="models">models</option>
+            </select>
+            <input aria-label={`Run ids for v${version.version}`} placeholder={`${linkKind.slice(0, -1)} ids, comma separated`} value={links} onChange={(e) => setLinks(e.target.value)} />
             <button type="submit" className="btn btn-small" disabled={link.isPending}>
-              Link backtests
+              Link
             </button>
           </form>
         )}
-        {link.isError && <ErrorBox title="The links were refused" error={link.error} />}
+        {link.isError && (
+          <div data-testid="link-error">
+            <ErrorBox title="The links were refused" error={link.error} />
+          </div>
+        )}
       </RequireGroup>
     </div>
+  );
+}
+
+function AddVersion({ strategyId }: { strategyId: string }) {
+  const { $api } = useApi();
+  const queryClient = useQueryClient();
+  const [params, setParams] = useState("");
+  const [notes, setNotes] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+  const add = $api.useMutation("post", "/v1/strategies/{strategy_id}/versions");
+  return (
+    <form
+      className="inline-form wrap-form add-version"
+      data-testid="add-version"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        const parsed = parseParams(params);
+        setProblem(parsed.problem);
+        if (!parsed.value) return;
+        add.mutate(
+          { params: { path: { strategy_id: strategyId } }, body: { params: parsed.value, notes } },
+          { onSuccess: () => { setParams(""); setNotes(""); }, onSettled: () => refresh(queryClient) },
+        );
+      }}
+    >
+      <input className="params-input" aria-label="New version parameters" placeholder='parameters, e.g. {"rule_params": {"fast": 10}}' value={params} onChange={(e) => setParams(e.target.value)} />
+      <input aria-label="New version notes" placeholder="notes" value={notes} onChange={(e) => setNotes(e.target.value)} />
+      <button type="submit" className="btn btn-small" disabled={add.isPending}>
+        Add version
+      </button>
+      {problem && <span className="form-problems-inline">{problem}</span>}
+      {add.isError && <ErrorBox title="The version was refused" error={add.error} />}
+    </form>
   );
 }
 
@@ -242,30 +306,44 @@ function StrategyDetail({ id }: { id: string }) {
         {versions.map((version) => (
           <VersionCard key={`${version.version}-${version.state}-${version.history.length}`} strategyId={strategy.id} version={version} />
         ))}
-        <p className="muted small">Deployment slots (hot-swap, rollback, shadow) appear here once their API is published.</p>
+        <RequireGroup groups={TRADING_GROUPS}>
+          <AddVersion strategyId={strategy.id} />
+        </RequireGroup>
+        <p className="muted small">
+          Paper and live versions run in deployment slots:{" "}
+          <Link to={`?view=slots&strategy=${strategy.id}`} data-testid="to-slots">
+            deploy, hot-swap, roll back or shadow
+          </Link>
+          .
+        </p>
       </div>
     </Panel>
   );
 }
 
-export default function StrategiesPage() {
-  const { $api } = useApi();
-  const [search, setSearch] = useSearchParams();
-  const selected = search.get("strategy");
-  const library = $api.useQuery("get", "/v1/strategies", {}, { staleTime: 0 });
-  const strategies = (library.data ?? []) as StrategyView[];
+const VIEWS = [
+  { value: "library", label: "Library" },
+  { value: "slots", label: "Deployment slots" },
+] as const;
+
+function LibraryView({ library, strategies, selected, select }: {
+  library: { isPending: boolean; isError: boolean; error: unknown; data: unknown };
+  strategies: StrategyView[];
+  selected: string | null;
+  select: (id: string) => void;
+}) {
   return (
     <div className="analytics">
       <div className="models-side">
         <RequireGroup groups={TRADING_GROUPS} fallback={<Panel title="Strategies"><p className="muted" data-testid="read-only-note">Read-only: viewers browse the library.</p></Panel>}>
-          <CreateStrategy onCreated={(id) => setSearch({ strategy: id })} />
+          <CreateStrategy onCreated={select} />
         </RequireGroup>
       </div>
       <div className="analytics-main">
         <Panel title="Library" actions={<Badge tone="info">{strategies.length}</Badge>}>
           {library.isPending && <Loading what="the library" />}
           {library.isError && <ErrorBox title="Library unavailable" error={library.error} />}
-          {library.data && strategies.length === 0 && <p className="muted" data-testid="library-empty">No strategies yet.</p>}
+          {library.data !== undefined && strategies.length === 0 && <p className="muted" data-testid="library-empty">No strategies yet.</p>}
           {strategies.length > 0 && (
             <table className="table" data-testid="strategy-library">
               <thead>
@@ -282,8 +360,8 @@ export default function StrategiesPage() {
                     key={strategy.id}
                     className={strategy.id === selected ? "row-selected clickable" : "clickable"}
                     tabIndex={0}
-                    onClick={() => setSearch({ strategy: strategy.id })}
-                    onKeyDown={(event) => event.key === "Enter" && setSearch({ strategy: strategy.id })}
+                    onClick={() => select(strategy.id)}
+                    onKeyDown={(event) => event.key === "Enter" && select(strategy.id)}
                   >
                     <td><strong>{strategy.name}</strong></td>
                     <td className="mono">{strategy.code}</td>
@@ -297,6 +375,43 @@ export default function StrategiesPage() {
         </Panel>
         {selected && <StrategyDetail key={selected} id={selected} />}
       </div>
+    </div>
+  );
+}
+
+/** The strategy library (versions, gated lifecycle, links) and the deployment slots of an account. */
+export default function StrategiesPage() {
+  const { $api } = useApi();
+  const [search, setSearch] = useSearchParams();
+  const selected = search.get("strategy");
+  const view = VIEWS.find((item) => item.value === search.get("view"))?.value ?? "library";
+  const library = $api.useQuery("get", "/v1/strategies", {}, { staleTime: 0 });
+  const strategies = (library.data ?? []) as StrategyView[];
+  const show = (value: string) => setSearch({ ...(selected ? { strategy: selected } : {}), ...(value === "library" ? {} : { view: value }) });
+  return (
+    <div className="analytics-page">
+      <div className="page-heading">
+        <h1>Strategies</h1>
+        <div className="intervals" role="tablist" aria-label="Strategies view">
+          {VIEWS.map((item) => (
+            <button
+              key={item.value}
+              type="button"
+              role="tab"
+              aria-selected={view === item.value}
+              className={view === item.value ? "seg active" : "seg"}
+              onClick={() => show(item.value)}
+            >
+              {item.label}
+            </button>
+          ))}
+        </div>
+      </div>
+      {view === "library" && (
+        <LibraryView library={library} strategies={strategies} selected={selected} select={(id) => setSearch({ strategy: id })} />
+      )}
+      {view === "slots" && library.isError && <ErrorBox title="Library unavailable" error={library.error} />}
+      {view === "slots" && !library.isError && <SlotsView strategies={strategies} preselect={selected} />}
     </div>
   );
 }

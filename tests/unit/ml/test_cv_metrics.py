@@ -101,3 +101,51 @@ def test_metrics_match_sklearn() -> None:
     assert [by_class["0"], by_class["1"]] == pytest.approx(list(per_class_recall))
     # And undefined precision is 0, as sklearn's zero_division=0
     assert metrics.precision_recall_f1([1, 1], [0, 0]) == (0.0, 0.0, 0.0)
+
+
+def test_cpcv_paths_cover_every_sample_once_with_out_of_sample_predictions() -> None:
+    # Given N = 6, k = 2 splits and "predictions" that name their split and sample (split * 10^5 + sample)
+    t0, t1 = _panel_samples(2)
+    cv = CombinatorialPurgedCV(n_groups=6, n_test_groups=2, embargo_pct=0.01)
+    splits = list(cv.split(t0, t1))
+    predictions = [split * 100_000 + test.astype(float) for split, (_, test) in enumerate(splits)]
+
+    # When they are assembled into backtest paths
+    paths = cv.path_predictions(t0, predictions)
+
+    # Then each of the C(5, 1) = 5 paths holds every sample exactly once
+    assert paths.shape == (5, len(t0))
+    np.testing.assert_array_equal(paths % 100_000, np.tile(np.arange(len(t0)), (5, 1)))
+    source = (paths // 100_000).astype(int)
+    for path in source:
+        for sample, split in enumerate(path):
+            # And each prediction comes from a split that tested the sample and never trained on it
+            train, test = splits[split]
+            assert sample in test and sample not in train
+    # And a group's samples take their predictions from a different split on every path
+    for sample in range(len(t0)):
+        assert len(set(source[:, sample])) == 5
+
+
+def test_cpcv_path_auc_is_the_auc_of_each_assembled_path() -> None:
+    # Given noisy scores per split for a binary label
+    rng = np.random.default_rng(4)
+    t0, t1 = _panel_samples(3)
+    y = rng.integers(0, 2, len(t0)).astype(float)
+    cv = CombinatorialPurgedCV(n_groups=5, n_test_groups=2, embargo_pct=0.0)
+    predictions = [0.4 * y[test] + rng.uniform(0, 1, len(test)) for _, test in cv.split(t0, t1)]
+
+    # When the paths are scored
+    paths = cv.path_predictions(t0, predictions)
+    summary = metrics.path_auc_summary(y, paths)
+
+    # Then each path's AUC is sklearn's on that path, and mean/std are over the C(4, 1) = 4 paths
+    expected = [sk.roc_auc_score(y, path) for path in paths]
+    assert summary["n_paths"] == 4
+    assert summary["path_auc"] == pytest.approx(expected, rel=1e-12)
+    assert summary["auc_mean"] == pytest.approx(np.mean(expected)) and summary["auc_std"] == pytest.approx(
+        np.std(expected)
+    )
+    # And predictions that do not match the splits' test rows are refused
+    with pytest.raises(ValueError, match="tests"):
+        cv.path_predictions(t0, [p[:-1] for p in predictions])

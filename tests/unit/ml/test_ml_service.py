@@ -4,7 +4,6 @@ xgboost_alpha model's SageMaker script-mode contract (train.py -> model dir -> i
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import os
 import subprocess
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 
 from trade2026.errors import BadRequest
-from trade2026.services import ml
+from trade2026.services import ml_dataset as ml
 
 MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "xgboost_alpha"
 SYMBOLS = ["AAPL", "JPM", "XOM"]
@@ -76,6 +75,9 @@ def test_training_set_is_point_in_time_and_the_split_is_purged(reader: ml.BarRea
         ({"hyperparameters": {"eta": 5}}, "hyperparameter eta must be between 0.0001 and 1"),
         ({"hyperparameters": {"gamma": 1}}, "unknown hyperparameter 'gamma'"),
         ({"feature_set": "alpha_ohlcv_v1"}, "needs volume, and AAPL has none"),
+        ({"cpcv_groups": 1}, "combinatorial purged CV needs 2 <= cpcv_groups"),
+        ({"cpcv_groups": 4, "cpcv_test_groups": 4}, "cpcv_test_groups < cpcv_groups"),
+        ({"cpcv_groups": 12, "cpcv_test_groups": 6}, "make 924 splits"),
     ],
 )
 def test_bad_requests_are_refused_with_the_reason(
@@ -88,7 +90,7 @@ def test_bad_requests_are_refused_with_the_reason(
     # Then it is a 400 naming the problem
     with pytest.raises(BadRequest, match=message.replace("(", r"\(").replace(")", r"\)")):
         ml.validate_request(request)
-        ml.split_dataset(ml.build_dataset(request, reader), 0.2, 0.01, 0)
+        ml.request_split(ml.build_dataset(request, reader), request)
 
 
 def test_a_grid_is_thinned_to_max_trials() -> None:
@@ -113,16 +115,16 @@ def test_script_mode_training_and_inference_agree(reader: ml.BarReader, tmp_path
     # Given the channels the pipeline writes for three real stocks
     xgb = pytest.importorskip("xgboost")
     dataset = ml.build_dataset(_request(), reader)
-    split = ml.split_dataset(dataset, 0.2, 0.01, cv_folds=3)
+    split = ml.split_dataset(dataset, 0.2, 0.01, cv_folds=3, cpcv=(4, 2))
     channels = {"train": split.train, "validation": split.validation}
     for name, rows in channels.items():
         (tmp_path / name).mkdir()
-        (tmp_path / name / f"{name}.csv").write_bytes(
-            ml._csv(dataset.y[rows], dataset.weight[rows], dataset.x[rows])
+        (tmp_path / name / f"{name}.npz").write_bytes(
+            ml.channel_npz(dataset.y[rows], dataset.weight[rows], dataset.x[rows])
         )
         (tmp_path / name / "features.json").write_text(json.dumps({"columns": dataset.columns}))
-    folds = [{"train": a.tolist(), "test": b.tolist()} for a, b in split.folds]
-    (tmp_path / "train" / "folds.json").write_text(json.dumps({"folds": folds}))
+    (tmp_path / "train" / "folds.npz").write_bytes(ml.splits_npz(split.folds))
+    (tmp_path / "train" / "cpcv.npz").write_bytes(ml.splits_npz(split.cpcv))
 
     # When train.py runs with the SageMaker environment contract and hyperparameters as arguments
     env = {**os.environ, "SM_MODEL_DIR": str(tmp_path / "model"), "SM_CHANNEL_TRAIN": str(tmp_path / "train"),
@@ -136,6 +138,10 @@ def test_script_mode_training_and_inference_agree(reader: ml.BarReader, tmp_path
     model_dir = tmp_path / "model"
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert metrics["rows_train"] == len(split.train) and metrics["cv"]["cv_folds"] == 3
+    # And one out-of-sample prediction per test row of each of the C(4, 2) = 6 CPCV splits
+    with np.load(model_dir / "cpcv_predictions.npz") as cpcv:
+        assert [len(cpcv[f"split_{i}"]) for i in range(6)] == [len(test) for _, test in split.cpcv]
+    assert metrics["cpcv"]["splits"] == 6
     assert set(json.loads((model_dir / "feature_importance.json").read_text())) <= set(dataset.columns)
     assert "validation:auc=" in done.stdout
     # And the validation predictions it saved are the inference handlers' answers for those rows
@@ -161,4 +167,3 @@ def test_script_mode_training_and_inference_agree(reader: ml.BarReader, tmp_path
 
     full = np.loadtxt(model_dir / "validation_predictions.csv")
     assert metrics["validation"]["auc"] == pytest.approx(roc_auc(dataset.y[split.validation], full), rel=1e-9)
-    _ = io

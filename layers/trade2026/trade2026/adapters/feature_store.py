@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import math
 import time
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
@@ -22,6 +22,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from trade2026.adapters.aws import client
+from trade2026.adapters.glue_catalog import register_parquet_table
 
 
 class OnlineFeatures(Model):
@@ -91,41 +92,38 @@ def read_offline(bucket: str, name: str, version: int, symbol: str) -> dict[str,
     import pyarrow.parquet as pq
 
     key = f"{offline_prefix(name, version)}/symbol={symbol}/features.parquet"
+    s3 = client("s3")
     try:
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except client("s3").exceptions.NoSuchKey:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
         return None
     table = pq.read_table(io.BytesIO(body))
     return {column: table.column(column).to_numpy() for column in table.column_names}
 
 
+def read_offline_rows(
+    bucket: str, name: str, version: int, symbol: str, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ts, (T, F) matrix in `columns` order) of a symbol's stored rows; None when there are none, or when the
+    stored file lacks one of the columns (written by other code: to be materialized again)."""
+    stored = read_offline(bucket, name, version, symbol)
+    if stored is None or "ts" not in stored or any(column not in stored for column in columns):
+        return None
+    ts = np.asarray(stored["ts"], dtype=np.int64)
+    matrix = np.empty((len(ts), len(columns)), dtype=np.float64)
+    for index, column in enumerate(columns):
+        matrix[:, index] = np.asarray(stored[column], dtype=np.float64)
+    return ts, matrix
+
+
 def register_offline(database: str, bucket: str, name: str, version: int, columns: list[str],
                      symbols: list[str]) -> None:  # fmt: skip
-    """Glue table (and its symbol partitions) over the offline store, so Athena can query it."""
-    glue = client("glue")
-    table = f"features_{name}_v{version}"
-    location = f"s3://{bucket}/{offline_prefix(name, version)}/"
-    serde = {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"}
-    storage: dict[str, Any] = {
-        "Columns": [{"Name": "ts", "Type": "bigint"}] + [{"Name": c, "Type": "double"} for c in columns],
-        "Location": location,
-        "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-        "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-        "SerdeInfo": serde,
-    }
-    table_input = {
-        "Name": table, "TableType": "EXTERNAL_TABLE", "Parameters": {"classification": "parquet"},
-        "PartitionKeys": [{"Name": "symbol", "Type": "string"}], "StorageDescriptor": storage,
-    }  # fmt: skip
-    try:
-        glue.create_table(DatabaseName=database, TableInput=table_input)
-    except glue.exceptions.AlreadyExistsException:
-        glue.update_table(DatabaseName=database, TableInput=table_input)
-    partitions = [
-        {"Values": [symbol], "StorageDescriptor": {**storage, "Location": f"{location}symbol={symbol}/"}}
-        for symbol in symbols
-    ]
-    for start in range(0, len(partitions), 100):
-        glue.batch_create_partition(
-            DatabaseName=database, TableName=table, PartitionInputList=partitions[start : start + 100]
-        )
+    """Glue table `features_<set>_v<version>` (and its symbol partitions) over the offline store."""
+    register_parquet_table(
+        database,
+        f"features_{name}_v{version}",
+        f"s3://{bucket}/{offline_prefix(name, version)}/",
+        [("ts", "bigint"), *((column, "double") for column in columns)],
+        ["symbol"],
+        [[symbol] for symbol in symbols],
+    )

@@ -4,7 +4,8 @@ ModelRegistry table items:
     pk = "MODEL#<id>",       sk = "META"   a model version: family, version, stage, lineage, metrics, artifacts
     pk = "RUN#<run_id>",     sk = "META"   a training run: owner, request, status, step, trials, model, error
     pk = "FAMILY#<family>",  sk = "META"   version counter and the champion's id and OOS metric
-The `kind-index` GSI (kind, created_at) lists models or runs, newest first.
+    pk = "BATCH#<batch_id>", sk = "META"   a batch prediction job: owner, model, request, status, step, output
+The `kind-index` GSI (kind, created_at) lists models, runs or batch jobs, newest first.
 Stages: candidate (registered, not better than the champion), champion (deployed), archived (replaced).
 """
 
@@ -37,13 +38,13 @@ class RegistryItem(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="META")
-    kind = UnicodeAttribute()  # model | run | family
+    kind = UnicodeAttribute()  # model | run | family | batch
     created_at = UnicodeAttribute()
     owner = UnicodeAttribute(null=True)
     family = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)
     stage = UnicodeAttribute(null=True)
-    status = UnicodeAttribute(null=True)  # runs: PENDING | RUNNING | SUCCEEDED | FAILED
+    status = UnicodeAttribute(null=True)  # runs, batch jobs: PENDING | RUNNING | SUCCEEDED | FAILED
     step = UnicodeAttribute(null=True)
     request = JSONAttribute(null=True)
     lineage = JSONAttribute(null=True)
@@ -53,6 +54,7 @@ class RegistryItem(Model):
     endpoint = UnicodeAttribute(null=True)
     model_id = UnicodeAttribute(null=True)
     run_id = UnicodeAttribute(null=True)
+    batch_id = UnicodeAttribute(null=True)
     champion_id = UnicodeAttribute(null=True)
     champion_metric = NumberAttribute(null=True)
     error = UnicodeAttribute(null=True)
@@ -95,6 +97,25 @@ def update_run(run_id: str, **fields: Any) -> None:
 
 def list_runs(limit: int = 50) -> Iterator[RegistryItem]:
     return RegistryItem.kind_index.query("run", scan_index_forward=False, limit=limit)
+
+
+# ------------------------------------------------------------------------------------ batch jobs
+def create_batch(batch_id: str, owner: str, model_id: str, request: dict[str, Any]) -> RegistryItem:
+    job = RegistryItem(
+        f"BATCH#{batch_id}", "META", kind="batch", created_at=now(), owner=owner, request=request,
+        status="PENDING", step="queued", batch_id=batch_id, model_id=model_id, progress={},
+    )  # fmt: skip
+    job.save(condition=RegistryItem.pk.does_not_exist())
+    return job
+
+
+def get_batch(batch_id: str) -> RegistryItem | None:
+    return _get(f"BATCH#{batch_id}")
+
+
+def update_batch(batch_id: str, **fields: Any) -> None:
+    actions = [getattr(RegistryItem, name).set(value) for name, value in fields.items()]
+    RegistryItem(f"BATCH#{batch_id}", "META").update(actions=actions, condition=RegistryItem.pk.exists())
 
 
 # ---------------------------------------------------------------------------------------- models

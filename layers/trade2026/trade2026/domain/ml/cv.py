@@ -8,14 +8,15 @@ series (symbols) may share one calendar, so folds are cut in time, never by row.
   (serial correlation leaks information forwards).
 
 Combinatorial purged CV takes every choice of k test groups out of N; each group is tested in C(N-1, k-1)
-splits, which assemble into that many full backtest paths.
+splits, which assemble into that many full backtest paths: `path_predictions` puts each split's out-of-sample
+predictions on the paths, so a metric can be computed per path (a distribution, not one number).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,3 +121,33 @@ class CombinatorialPurgedCV:
                 table[group, seen[group]] = split
                 seen[group] += 1
         return table
+
+    def path_predictions(self, t0: ArrayLike, split_predictions: Sequence[ArrayLike]) -> np.ndarray:
+        """(n_paths, n_samples): every sample's out-of-sample prediction on each path.
+
+        `split_predictions[s]` holds split s's predictions of its test rows, in the order `split` yields them
+        (the chosen groups' samples, group by group). On path p, group g's samples take the predictions of
+        split paths()[g, p], so each path covers every sample exactly once, from models that never saw it.
+        """
+        start = np.asarray(t0, dtype=np.int64)
+        groups = _groups(start, self.n_groups)
+        table = self.paths()
+        combinations = self.combinations()
+        if len(split_predictions) != len(combinations):
+            raise ValueError(
+                f"expected {len(combinations)} splits' predictions, got {len(split_predictions)}"
+            )
+        out = np.full((self.n_paths, len(start)), np.nan)
+        for split, chosen in enumerate(combinations):
+            predictions = np.asarray(split_predictions[split], dtype=np.float64)
+            sizes = [len(groups[g]) for g in chosen]
+            if predictions.shape != (sum(sizes),):
+                raise ValueError(
+                    f"split {split} tests {sum(sizes)} samples, got {predictions.shape} predictions"
+                )
+            offset = 0
+            for group, size in zip(chosen, sizes, strict=True):
+                path = int(np.flatnonzero(table[group] == split)[0])
+                out[path, groups[group]] = predictions[offset : offset + size]
+                offset += size
+        return out

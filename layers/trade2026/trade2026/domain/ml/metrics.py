@@ -1,5 +1,6 @@
 """Classification metrics in numpy (sklearn.metrics is the oracle in the tests): AUC, log-loss,
-precision/recall/F1, accuracy and accuracy by class, confusion matrix. Optional sample weights."""
+precision/recall/F1, accuracy and accuracy by class, confusion matrix, AUC over backtest paths. Optional
+sample weights."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ __all__ = [
     "classification_summary",
     "confusion_matrix",
     "log_loss",
+    "path_auc_summary",
     "precision_recall_f1",
     "roc_auc",
 ]
@@ -118,4 +120,23 @@ def classification_summary(
         "recall": recall,
         "f1": f1,
         "accuracy_by_class": accuracy_by_class(y.astype(np.int64), predicted.astype(np.int64)),
+    }
+
+
+def path_auc_summary(y_true: ArrayLike, path_predictions: ArrayLike) -> dict[str, Any]:
+    """AUC of each backtest path (rows of `path_predictions`, e.g. from CombinatorialPurgedCV), their mean and
+    standard deviation (ddof 0); paths whose samples hold a single class have no AUC and are left out."""
+    y = np.asarray(y_true, dtype=np.float64)
+    paths = np.atleast_2d(np.asarray(path_predictions, dtype=np.float64))
+    if paths.shape[1] != len(y):
+        raise ValueError(f"{paths.shape[1]} predictions per path for {len(y)} samples")
+    both = 0 < y.sum() < len(y)
+    aucs = [roc_auc(y, path) for path in paths] if both else []
+    return {
+        "n_paths": int(paths.shape[0]),
+        "path_auc": aucs,
+        "auc_mean": float(np.mean(aucs)) if aucs else None,
+        "auc_std": float(np.std(aucs)) if aucs else None,
+        "auc_min": float(np.min(aucs)) if aucs else None,
+        "auc_max": float(np.max(aucs)) if aucs else None,
     }
