@@ -2,8 +2,8 @@
 
 One handler for three event sources: API Gateway (preferences, delivery log, a test message), EventBridge
 rules (OrderFilled, OrderRejected, KillSwitch, ModelRegistered/Promoted, SweepFinished, StrategyError, the
-sweep state machine's status changes) and the ops alarm SNS topic. Kill switch and daily-loss events are
-also counted as the metrics the ops alarms watch (KillSwitchEngaged, DailyLossLimitHit).
+sweep state machine's TIMED_OUT/ABORTED status changes) and the ops alarm SNS topic. Kill switch and
+daily-loss events are also counted as the metrics the ops alarms watch (KillSwitchEngaged, DailyLossLimitHit).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from trade2026.adapters import notifications as store
+from trade2026.adapters import research_store
 from trade2026.adapters.trading_store import bind_tables, get_account
 from trade2026.api import create_resolver, current_caller
 from trade2026.observability import logger, metrics, tracer
@@ -28,6 +29,7 @@ settings = trading_settings()
 bind_tables(settings.accounts_table, settings.orders_table, settings.order_events_table,
             settings.symbols_table, settings.market_state_table)  # fmt: skip
 store.bind_table(os.environ["NOTIFICATIONS_TABLE"])
+research_store.bind_table(os.environ["BACKTESTS_TABLE"])
 LOCAL = os.environ.get("TRADE2026_LOCAL") == "1"  # webhooks only to loopback on the local cloud
 EMAIL_FROM = os.environ.get("NOTIFY_EMAIL_FROM", "")
 app = create_resolver()
@@ -36,6 +38,11 @@ app = create_resolver()
 def owner_of(account_id: str) -> str | None:
     account = get_account(account_id)
     return None if account is None else account.owner
+
+
+def owner_of_sweep(sweep_id: str) -> str | None:
+    run = research_store.get_run("sweep", sweep_id)
+    return None if run is None else run.owner
 
 
 @app.get("/v1/notifications/preferences", summary="The caller's notification channels and kinds")
@@ -76,7 +83,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "httpMethod" in event:
         return app.resolve(event, context)
     if "detail-type" in event:
-        notice = notifications.notice_from_event(event)
+        notice = notifications.notice_from_event(event, owner_of_sweep)
         return {"delivered": _notify(notice) if notice else 0}
     delivered = 0
     for record in event.get("Records", []):

@@ -1,5 +1,7 @@
 """Strategy runtime: each `BarClosed` runs the active slots trading its symbol (strategy -> decision -> orders
-through the OMS and its pre-trade risk); a schedule catches every active slot up on its symbol's latest bar."""
+through the OMS and its pre-trade risk); a schedule catches every active slot up on its symbol's latest bar.
+A strategy that raises has its slot paused (the service); each such slot is announced as `StrategyError` on the
+bus, for its owner's notification."""
 
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from trade2026.adapters import events, lambdas
 from trade2026.adapters import model_registry as registry
 from trade2026.adapters import strategy_store as store
 from trade2026.adapters.aws import client
+from trade2026.adapters.events import EventPublishError
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import bind_tables as bind_market_tables
 from trade2026.adapters.trading_store import bind_tables
@@ -49,6 +53,37 @@ idempotency = IdempotencyConfig(
 
 def publish(detail_type: str, details: list[dict[str, Any]]) -> None:
     events.publish(trading_config.event_bus_name, "orders", detail_type, details)
+
+
+def announce_errors(reports: list[runtime_service.BarReport]) -> int:
+    """One StrategyError per slot a strategy failure paused on these bars (the slot's owner is notified)."""
+    details = []
+    for report in reports:
+        for slot_key in report.paused:
+            account_id, _, name = slot_key.partition("#")
+            slot = store.get_slot(account_id, name)
+            error = (slot.error or {}) if slot is not None else {}
+            if slot is None or slot.status != "paused" or error.get("bar_id") != report.bar_id:
+                continue  # swapped or resumed meanwhile: that pause no longer stands
+            details.append({
+                "id": f"strategy-error:{slot_key}:{report.bar_id}", "account_id": account_id, "slot": name,
+                "owner": slot.owner, "strategy_id": slot.strategy_id, "version": int(slot.version),
+                "symbol": slot.symbol, "bar_id": report.bar_id, "error": error.get("error", ""), "at": error.get("at"),
+            })  # fmt: skip
+    if not details:
+        return 0
+    try:
+        events.publish(trading_config.event_bus_name, "strategies", "StrategyError", details)
+    except (
+        EventPublishError,
+        BotoCoreError,
+        ClientError,
+    ) as exc:  # the pause stands; a retry would not re-announce
+        logger.error(
+            "StrategyError not published", extra={"slots": [d["id"] for d in details], "reason": str(exc)}
+        )
+        return 0
+    return len(details)
 
 
 def check_risk(account_id: str, order: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +143,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(
             name="StrategyDecisions", unit=MetricUnit.Count, value=sum(r.decided for r in reports)
         )
+        announce_errors(reports)
         return {"bars": [vars(r) for r in reports]}
     try:
         report = runtime_service.on_bar(runtime, event.detail)
@@ -118,4 +154,5 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="StrategyOrders", unit=MetricUnit.Count, value=report.orders)
     if report.paused:
         metrics.add_metric(name="StrategySlotsPaused", unit=MetricUnit.Count, value=len(report.paused))
+        announce_errors([report])
     return vars(report)

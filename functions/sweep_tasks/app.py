@@ -1,15 +1,22 @@
-"""Step Functions tasks of the backtest sweep: plan the chunks, run one chunk, finish (rank, DSR, PBO)."""
+"""Step Functions tasks of the backtest sweep: plan the chunks, run one chunk, finish (rank, DSR, PBO).
+
+The finish step (or the failure step) announces the outcome as `SweepFinished` on the bus, for the owner's
+notification (one event id per sweep and outcome: a retried step is delivered once)."""
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import Any
 
 import numpy as np
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
+from trade2026.adapters import events
 from trade2026.adapters import research_store as store
+from trade2026.adapters.events import EventPublishError
 from trade2026.adapters.lake import Lake
 from trade2026.adapters.marketstate import bind_tables
 from trade2026.observability import logger, tracer
@@ -75,6 +82,17 @@ def chunk_handler(event: dict, context: LambdaContext) -> dict:
     return {"chunk": task.chunk, "runs": task.stop - task.start}
 
 
+def announce(run: store.RunModel, sweep_id: str, status: str, **facts: object) -> None:
+    """SweepFinished for the owner; the sweep's outcome is already stored, so a failed publish is logged, and
+    never turns a finished sweep into a failed one."""
+    detail = {"id": f"sweep:{sweep_id}:{status}", "sweep_id": sweep_id, "owner": run.owner, "status": status,
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **facts}  # fmt: skip
+    try:
+        events.publish(settings.event_bus_name, "research", "SweepFinished", [detail])
+    except (EventPublishError, BotoCoreError, ClientError) as exc:
+        logger.error("SweepFinished not published", extra={"sweep_id": sweep_id, "reason": str(exc)})
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def finish_handler(event: dict, context: LambdaContext) -> dict:
@@ -85,6 +103,7 @@ def finish_handler(event: dict, context: LambdaContext) -> dict:
     if "error" in event:
         cause = event["error"].get("Cause") or event["error"].get("Error") or "unknown error"
         store.set_status(run, "FAILED", error=str(cause)[:2000])
+        announce(run, sweep_id, "FAILED", error=str(cause)[:500])
         return {"sweep_id": sweep_id, "status": "FAILED"}
     request, configs, _prices = _sweep(sweep_id)
     chunks = research.plan_chunks(len(configs), request.chunk_size)
@@ -107,4 +126,5 @@ def finish_handler(event: dict, context: LambdaContext) -> dict:
         settings.lake_bucket, f"sweeps/{sweep_id}/results.json", {"configs": configs, "metrics": records}
     )
     store.set_status(run, "SUCCEEDED", summary=summary)
+    announce(run, sweep_id, "SUCCEEDED", summary={"pbo": summary["pbo"], "configs": len(configs)})
     return {"sweep_id": sweep_id, "status": "SUCCEEDED"}

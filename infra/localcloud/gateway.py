@@ -20,6 +20,7 @@ import errno
 import hashlib
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -49,7 +50,8 @@ from localcloud.specs import ACCOUNT_ID, AuthorizerSpec, RouteSpec
 
 logger = logging.getLogger("localcloud.gateway")
 
-MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit (API Gateway's own is 10 MB)
+MAX_BODY_ENV = "LOCALCLOUD_MAX_BODY_BYTES"  # a lower request body limit for the local gateway, in bytes
 API_PREFIX = "/v1/"
 DEFAULT_API_ID = "local00api"
 DEFAULT_BINARY_MEDIA_TYPES = (
@@ -454,7 +456,7 @@ class Gateway:
         public_config: dict[str, Any] | None = None,
         *,
         api_id: str = DEFAULT_API_ID,
-        max_body_bytes: int = MAX_BODY_BYTES,
+        max_body_bytes: int | None = None,
         binary_media_types: tuple[str, ...] = DEFAULT_BINARY_MEDIA_TYPES,
     ) -> None:
         self._host = host
@@ -465,7 +467,7 @@ class Gateway:
         # Public so the orchestrator can fill it in once the stacks are deployed.
         self.public_config: dict[str, Any] | None = public_config
         self._api_id = api_id
-        self._max_body_bytes = max_body_bytes
+        self._max_body_bytes = configured_max_body_bytes() if max_body_bytes is None else max_body_bytes
         self._binary_media_types = binary_media_types
         self._routing: tuple[Router, dict[str, AuthorizerSpec]] = (Router(routes), dict(authorizers))
         self._server: BaseWSGIServer | None = None
@@ -553,7 +555,10 @@ class Gateway:
             body = None
         if body is None or len(body) > self._max_body_bytes:
             return _json_response(
-                413, f"Request body exceeds {self._max_body_bytes} bytes", "RequestTooLarge"
+                413,
+                f"Request body exceeds {self._max_body_bytes} bytes, the limit of this API "
+                "(on AWS: 10 MB at API Gateway, 6 MB into a function)",
+                "RequestTooLarge",
             )
         router, authorizers = self._routing
         match, event_path = self._find_route(router, request.method, raw_path)
@@ -712,6 +717,22 @@ class Gateway:
         return response
 
 
+def configured_max_body_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The request body limit: LOCALCLOUD_MAX_BODY_BYTES (1 byte up to Lambda's 6 MB), else 6 MB."""
+    raw = (os.environ if environ is None else environ).get(MAX_BODY_ENV, "").strip()
+    if not raw:
+        return MAX_BODY_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{MAX_BODY_ENV}={raw!r} is not a whole number of bytes") from None
+    if not 1 <= value <= MAX_BODY_BYTES:
+        raise ValueError(
+            f"{MAX_BODY_ENV}={value} must be between 1 and {MAX_BODY_BYTES} (Lambda's synchronous payload limit)"
+        )
+    return value
+
+
 def _is_api_path(raw_path: str) -> bool:
     return raw_path.startswith(API_PREFIX) or raw_path == API_PREFIX.rstrip("/")
 
@@ -745,6 +766,7 @@ def _listen(host: str, port: int) -> socket.socket:
 __all__ = [
     "API_PREFIX",
     "MAX_BODY_BYTES",
+    "MAX_BODY_ENV",
     "Gateway",
     "MalformedProxyResponseError",
     "PortInUseError",
@@ -752,5 +774,6 @@ __all__ = [
     "RouteMatch",
     "Router",
     "build_proxy_event",
+    "configured_max_body_bytes",
     "proxy_response",
 ]

@@ -56,6 +56,29 @@ def _physical_name(stack: str, logical_id: str, max_len: int = 63) -> str:
     return f"{stack}-{logical_id}"[:max_len]
 
 
+def s3_lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A lifecycle rule as CloudFormation writes it (Id, Prefix, TransitionInDays, ExpirationInDays) in the S3
+    API's shape (ID, Filter, Days, Expiration)."""
+    api: dict[str, Any] = {"Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "Id" in rule:
+        api["ID"] = rule["Id"]
+    if "Transitions" in rule:
+        api["Transitions"] = [
+            {"Days": t["TransitionInDays"], "StorageClass": t["StorageClass"]} for t in rule["Transitions"]
+        ]
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "NoncurrentVersionTransitions" in rule:
+        api["NoncurrentVersionTransitions"] = [
+            {"NoncurrentDays": t["TransitionInDays"], "StorageClass": t["StorageClass"]}
+            for t in rule["NoncurrentVersionTransitions"]
+        ]
+    for key in ("AbortIncompleteMultipartUpload", "NoncurrentVersionExpiration"):
+        if key in rule:
+            api[key] = rule[key]
+    return api
+
+
 def _tags(props: dict[str, Any]) -> list[dict[str, str]]:
     raw = props.get("Tags") or []
     if isinstance(raw, dict):
@@ -201,7 +224,10 @@ class Provisioner:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=p["VersioningConfiguration"])
         if "LifecycleConfiguration" in p:
             s3.put_bucket_lifecycle_configuration(
-                Bucket=name, LifecycleConfiguration=p["LifecycleConfiguration"]
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [s3_lifecycle_rule(r) for r in p["LifecycleConfiguration"]["Rules"]]
+                },
             )
         return name, {
             "Arn": f"arn:aws:s3:::{name}",

@@ -75,3 +75,18 @@ def test_require_any_refuses_other_groups_and_lets_admins_through():
     with pytest.raises(Forbidden, match="trader"):
         viewer.require_any("trader")
     caller_from_claims({"sub": "u2", "cognito:groups": "admin"}).require_any("trader")
+
+
+def test_answers_allow_the_ui_origin_only(monkeypatch: pytest.MonkeyPatch):
+    # Given the UI's origin configured (template parameter UiOrigin -> CORS_ALLOW_ORIGIN)
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", "https://ui.example.com")
+    event = {"httpMethod": "POST", "path": "/orders", "resource": "/orders", "body": '{"symbol": "X", "quantity": 1}',
+             "requestContext": {}}  # fmt: skip
+    # When the UI and another site call
+    from_ui = _app().resolve({**event, "headers": {"origin": "https://ui.example.com"}}, None)
+    from_elsewhere = _app().resolve({**event, "headers": {"origin": "https://evil.example.com"}}, None)
+    # Then only the UI's origin is allowed, and the pagination header is readable by it
+    headers = from_ui["multiValueHeaders"]
+    assert headers["Access-Control-Allow-Origin"] == ["https://ui.example.com"]
+    assert "X-Next-Token" in headers["Access-Control-Expose-Headers"][0]
+    assert "Access-Control-Allow-Origin" not in from_elsewhere["multiValueHeaders"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -85,7 +86,14 @@ def _unexpected(exc: Exception) -> Response:
 
 def create_resolver() -> APIGatewayRestResolver:
     """An APIGatewayRestResolver with pydantic validation and the platform's error mapping."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    origin = os.environ.get("CORS_ALLOW_ORIGIN")  # the UI's origin (template parameter UiOrigin)
+    cors = None
+    if origin:
+        cors = CORSConfig(
+            allow_origin=origin, allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["X-Next-Token"],
+        )  # fmt: skip
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 
     @app.exception_handler(Trade2026Error)
     def _domain_error(exc: Trade2026Error) -> Response:

@@ -38,6 +38,7 @@ class ResearchSettings(BaseModel):
     lake_bucket: str = Field(alias="LAKE_BUCKET")
     lake_database: str = Field(alias="LAKE_DATABASE")
     sweep_state_machine_arn: str = Field("", alias="SWEEP_STATE_MACHINE_ARN")
+    event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
 
 
 @cache

@@ -42,9 +42,27 @@ def test_each_event_kind_becomes_its_notice():
         {"detail-type": "ModelRegistered", "detail": {"id": "m", "stage": "champion"}}
     )
     assert champion and champion.kind == "model_promoted"
-    sweep = svc.notice_from_event({"detail-type": "Step Functions Execution Status Change", "id": "e",
-                                   "detail": {"name": "s1", "status": "SUCCEEDED"}})  # fmt: skip
-    assert sweep and sweep.kind == "sweep_finished" and "SUCCEEDED" in sweep.title
+    sweep = svc.notice_from_event({"detail-type": "SweepFinished", "detail": {"id": "sweep:s1:SUCCEEDED",
+                                   "sweep_id": "s1", "owner": "u1", "status": "SUCCEEDED",
+                                   "summary": {"pbo": 0.125, "configs": 40}}})  # fmt: skip
+    assert sweep and (sweep.kind, sweep.user, sweep.id) == ("sweep_finished", "u1", "sweep:s1:SUCCEEDED")
+    assert "SUCCEEDED (PBO 0.12)" in sweep.title
+    aborted = svc.notice_from_event({"detail-type": "Step Functions Execution Status Change", "id": "e",
+                                     "detail": {"name": "s2", "status": "ABORTED"}},
+                                    sweep_owner={"s2": "u2"}.get)  # fmt: skip
+    assert aborted and (aborted.kind, aborted.user, aborted.id) == (
+        "sweep_finished",
+        "u2",
+        "sweep:s2:ABORTED",
+    )
+    failed = svc.notice_from_event({"detail-type": "StrategyError", "detail": {"id": "strategy-error:A#s:b1",
+                                    "strategy_id": "st", "slot": "s", "owner": "u1",
+                                    "error": "ZeroDivisionError"}})  # fmt: skip
+    assert (
+        failed
+        and (failed.kind, failed.user) == ("strategy_error", "u1")
+        and "ZeroDivisionError" in failed.title
+    )
     assert svc.notice_from_event({"detail-type": "BarClosed", "detail": {}}) is None
     alarm = svc.notice_from_alarm(
         json.dumps({"AlarmName": "a", "NewStateValue": "ALARM", "StateChangeTime": "t"}), "m"
@@ -155,3 +173,28 @@ def test_bad_preferences_name_the_field(table):
     with pytest.raises(BadRequest, match=r"emails\[0\]"):
         svc.save_preferences(_caller("u3"), svc.PreferencesRequest(emails=["not-an-address"]), local=True)
     assert svc.get_preferences(_caller("u3")).kinds == []  # nothing saved
+
+
+def test_sweep_and_strategy_notices_reach_their_owner_only(table):
+    # Given two traders and an admin, all subscribed to sweep_finished and strategy_error
+    hooks = {user: Hook() for user in ("u1", "u2", "adm")}
+    for user, hook in hooks.items():
+        groups = ("admin",) if user == "adm" else ("trader",)
+        request = svc.PreferencesRequest(webhooks=[hook.url], kinds=["sweep_finished", "strategy_error"])
+        svc.save_preferences(_caller(user, groups), request, local=True)
+    # When u1's sweep finishes, u2's strategy fails, and a sweep whose owner is unknown is aborted
+    events = [
+        {"detail-type": "SweepFinished", "detail": {"sweep_id": "s1", "owner": "u1", "status": "FAILED",
+                                                    "error": "no bars"}},
+        {"detail-type": "StrategyError", "detail": {"id": "e1", "strategy_id": "st", "owner": "u2", "error": "boom"}},
+        {"detail-type": "Step Functions Execution Status Change", "detail": {"name": "gone", "status": "ABORTED"}},
+    ]  # fmt: skip
+    for event in events:
+        notice = svc.notice_from_event(event, sweep_owner=lambda _sweep_id: None)
+        assert notice is not None
+        svc.deliver(notice, svc.recipients(notice, {}.get), local=True, email_from="")
+    # Then each owner got their own notice once, and nobody else got anything (not the admin either)
+    assert [(b["kind"], b["event"]["sweep_id"]) for b in hooks["u1"].bodies] == [("sweep_finished", "s1")]
+    assert "no bars" in hooks["u1"].bodies[0]["title"]
+    assert [b["kind"] for b in hooks["u2"].bodies] == ["strategy_error"]
+    assert hooks["adm"].bodies == []

@@ -29,5 +29,16 @@ def test_stage_parameters_agree_and_exist(stage: str):
     template_parameters = load_template(ROOT / "template.yaml")["Parameters"]
     assert set(from_file) <= set(template_parameters)
     for key, value in from_file.items():
-        allowed = template_parameters[key].get("AllowedValues")
-        assert allowed is None or value in allowed, f"{stage}: {key}={value} not in {allowed}"
+        spec = template_parameters[key]
+        allowed = spec.get("AllowedValues")  # compared as text: CloudFormation passes every value as a string
+        assert allowed is None or value in [str(a) for a in allowed], (
+            f"{stage}: {key}={value} not in {allowed}"
+        )
+        if spec.get("Type") == "Number":
+            number = float(value)
+            assert spec.get("MinValue") is None or number >= float(spec["MinValue"]), (
+                f"{stage}: {key}={value}"
+            )
+            assert spec.get("MaxValue") is None or number <= float(spec["MaxValue"]), (
+                f"{stage}: {key}={value}"
+            )

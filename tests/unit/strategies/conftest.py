@@ -104,7 +104,7 @@ class Cloud:
         run_id = (run_id + "0" * 32)[:32]
         research_store.create_run(
             "sweep", run_id, TRADER.user_id, {"strategy": "x", "symbols": [SYMBOL]}, status="SUCCEEDED",
-            summary={"pbo": {"pbo": pbo}, "deflated_sharpe": {"dsr": dsr}},
+            summary={"pbo": pbo, "deflated_sharpe": {"dsr": dsr}},  # as FinishSweep stores them
         )  # fmt: skip
         self.published.append(("test-sweep", {"id": run_id}))  # makes the next id unique
         return run_id

@@ -368,7 +368,8 @@ def test_concurrent_submits_replaces_and_cancels_keep_the_open_sums_exact(tables
     # them and canceling a third
     account_id = _account()
     trading.apply_to_position(
-        account_id, Fill("f0", "o0", SYMBOL, "buy", Decimal(1000), Decimal(100), Decimal(0), datetime.now(UTC))
+        account_id,
+        Fill("f0", "o0", SYMBOL, "buy", Decimal(1000), Decimal(100), Decimal(0), datetime.now(UTC)),
     )
 
     def client(thread: int) -> None:

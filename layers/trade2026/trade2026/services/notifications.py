@@ -3,9 +3,11 @@
 Kinds and who receives them:
 - ``order_filled``, ``risk_rejection`` (OrderFilled, OrderRejected) and an account's ``kill_switch``: the
   account's owner only (``trading_store.get_account(id).owner``);
-- the global ``kill_switch``, ``model_promoted`` (ModelRegistered with stage champion, or ModelPromoted),
-  ``sweep_finished`` (SweepFinished, or the sweep state machine's execution status change) and
-  ``strategy_error`` (StrategyError): every user who subscribed to the kind;
+- ``sweep_finished`` (SweepFinished, published by the sweep's last step with its ``owner``; or the sweep state
+  machine's TIMED_OUT/ABORTED status change, whose owner is the sweep record's) and ``strategy_error``
+  (StrategyError, published by the strategy runtime with the slot's ``owner``): that owner only;
+- the global ``kill_switch`` and ``model_promoted`` (ModelRegistered with stage champion, or ModelPromoted):
+  every user who subscribed to the kind;
 - ``alarm`` (a CloudWatch alarm notification from the ops SNS topic): subscribed admins only.
 
 Each (event id, channel) is delivered at most once: the delivery log entry is claimed before sending.
@@ -74,6 +76,8 @@ class Notice:
     title: str
     body: dict[str, Any]
     account_id: str | None = None  # deliver to this account's owner only
+    user: str | None = None  # deliver to this user only (their Cognito sub)
+    private: bool = False  # a private notice whose owner is unknown goes to nobody, never to every subscriber
     admins_only: bool = False
     metrics: list[str] = field(default_factory=list)  # custom metrics this event counts towards
 
@@ -166,15 +170,40 @@ def _kill_notice(detail: dict[str, Any]) -> Notice:
     return Notice(event_id, "kill_switch", title, detail, account, metrics=counted)
 
 
-def _sfn_notice(event: dict[str, Any]) -> Notice:
+def _sweep_notice(detail: dict[str, Any]) -> Notice:
+    sweep_id, status = detail.get("sweep_id", ""), detail.get("status", "")
+    title = f"Sweep {sweep_id} finished: {status}"
+    summary = detail.get("summary") or {}
+    if summary.get("pbo") is not None:
+        title += f" (PBO {float(summary['pbo']):.2f})"
+    if detail.get("error"):
+        title += f" - {str(detail['error'])[:200]}"
+    event_id = str(detail.get("id") or f"sweep:{sweep_id}:{status}")
+    return Notice(event_id, "sweep_finished", title, detail, user=detail.get("owner"), private=True)
+
+
+def _sfn_notice(event: dict[str, Any], sweep_owner: Callable[[str], str | None]) -> Notice:
+    """A sweep execution that ended without reaching its last step (timed out, aborted): its owner is told."""
     detail = event.get("detail") or {}
-    name = detail.get("name", "")
-    status = detail.get("status", "")
-    title = f"Sweep {name} finished: {status}"
-    return Notice(str(event.get("id", name)), "sweep_finished", title, detail)
+    sweep_id = str(detail.get("name", ""))  # the sweep's execution is named after the sweep
+    notice = _sweep_notice(
+        {**detail, "sweep_id": sweep_id, "id": f"sweep:{sweep_id}:{detail.get('status', '')}"}
+    )
+    notice.user = sweep_owner(sweep_id) if sweep_id else None
+    return notice
 
 
-def notice_from_event(event: dict[str, Any]) -> Notice | None:
+def _strategy_notice(event: dict[str, Any], detail: dict[str, Any]) -> Notice:
+    strategy = detail.get("strategy_id", detail.get("strategy", ""))
+    where = f" in slot {detail['slot']}" if detail.get("slot") else ""
+    title = f"Strategy {strategy}{where} error (slot paused): {detail.get('error', '')}"[:300]
+    event_id = str(detail.get("id", event.get("id", "")))
+    return Notice(event_id, "strategy_error", title, detail, user=detail.get("owner"), private=True)
+
+
+def notice_from_event(
+    event: dict[str, Any], sweep_owner: Callable[[str], str | None] = lambda _sweep_id: None
+) -> Notice | None:
     """The notice an EventBridge event gives (None for events nobody is told about)."""
     detail_type = event.get("detail-type", "")
     detail = event.get("detail") or {}
@@ -188,13 +217,11 @@ def notice_from_event(event: dict[str, Any]) -> Notice | None:
         title = f"Model {detail.get('family', '')} v{detail.get('version', '')} promoted to champion"
         return Notice(str(detail.get("id", detail.get("model_id", ""))), "model_promoted", title, detail)
     if detail_type == "SweepFinished":
-        title = f"Sweep {detail.get('sweep_id', '')} finished: {detail.get('status', '')}"
-        return Notice(str(detail.get("id", detail.get("sweep_id", ""))), "sweep_finished", title, detail)
+        return _sweep_notice(detail)
     if detail_type == "Step Functions Execution Status Change":
-        return _sfn_notice(event)
+        return _sfn_notice(event, sweep_owner)
     if detail_type == "StrategyError":
-        title = f"Strategy {detail.get('strategy_id', detail.get('strategy', ''))} error: {detail.get('error', '')}"
-        return Notice(str(detail.get("id", event.get("id", ""))), "strategy_error", title, detail)
+        return _strategy_notice(event, detail)
     return None
 
 
@@ -218,8 +245,9 @@ class Delivery:
 
 
 def recipients(notice: Notice, owner_of: Callable[[str], str | None]) -> list[store.NotificationItem]:
-    if notice.account_id:
-        owner = owner_of(notice.account_id)
+    """Who is told: the account's owner, the notice's user, or (broadcast kinds) every subscriber."""
+    if notice.account_id or notice.user or notice.private:
+        owner = owner_of(notice.account_id) if notice.account_id else notice.user
         prefs = store.get_preferences(owner) if owner else None
         wanted = prefs is not None and not prefs.muted and notice.kind in (prefs.kinds or [])
         return [prefs] if wanted and prefs is not None else []
