@@ -7,10 +7,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
+from tests.unit.dynamodb_tables import create_tables
 from trade2026.adapters import notifications as store
 from trade2026.auth import Caller
 from trade2026.errors import BadRequest
@@ -110,12 +110,7 @@ class Hook:
 @pytest.fixture
 def table():
     with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="notifications", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "user", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "user", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )  # fmt: skip
+        create_tables({"notifications": "NotificationsTable"})
         store.bind_table("notifications")
         yield
 
@@ -198,3 +193,18 @@ def test_sweep_and_strategy_notices_reach_their_owner_only(table):
     assert "no bars" in hooks["u1"].bodies[0]["title"]
     assert [b["kind"] for b in hooks["u2"].bodies] == ["strategy_error"]
     assert hooks["adm"].bodies == []
+
+
+def test_the_delivery_log_lists_the_latest_first(table):
+    # Given a webhook, a kill-switch notice whose id sorts last, then one whose id sorts first
+    hook = Hook()
+    svc.save_preferences(_caller("u4"), svc.PreferencesRequest(webhooks=[hook.url]), local=True)
+    for event_id in ("zz:older", "aa:newer"):
+        notice = svc.Notice(event_id, "kill_switch", event_id, {}, account_id="A")
+        svc.deliver(notice, svc.recipients(notice, {"A": "u4"}.get), local=True, email_from="")
+    # Then the log is newest first by time, whatever the ids, and a limit keeps the latest
+    log = svc.list_deliveries(_caller("u4"), 10).deliveries
+    assert [d.title for d in log if d.kind == "kill_switch"] == ["aa:newer", "zz:older"]
+    assert [d.title for d in svc.list_deliveries(_caller("u4"), 1).deliveries] == [log[0].title]
+    # And two test notifications sent within one second are two notifications, not one
+    assert svc.test_notice(_caller("u4")).id != svc.test_notice(_caller("u4")).id

@@ -8,10 +8,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
+from tests.unit.dynamodb_tables import create_tables
 from trade2026.adapters import research_store
 from trade2026.adapters.events import EventPublishError
 from trade2026.settings import research_settings
@@ -35,12 +35,7 @@ def finish(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, list[A
         monkeypatch.setenv(name, value)
     research_settings.cache_clear()
     with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="backtests", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )  # fmt: skip
+        create_tables({"backtests": "BacktestsTable"})
         spec = importlib.util.spec_from_file_location(
             "sweep_tasks_app", ROOT / "functions/sweep_tasks/app.py"
         )

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 
+from tests.unit.dynamodb_tables import create_tables
 from trade2026.adapters import research_store
 
 
 @pytest.fixture
 def table() -> Iterator[None]:
     with mock_aws():
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="backtests", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )  # fmt: skip
+        create_tables({"backtests": "BacktestsTable"})
         research_store.bind_table("backtests")
         yield
 

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-from localcloud.template import load_template
+from tests.unit.dynamodb_tables import create_tables
 from trade2026.adapters import trading_store as store
 from trade2026.auth import Caller
 from trade2026.domain.trading.broker import FillModel
@@ -34,20 +33,13 @@ TABLES = {  # local name -> logical id in template.yaml (keys and indexes are re
 }  # fmt: skip
 TRADER = Caller("user-a", "alice", None, frozenset({"trader"}))
 SYMBOL = "ACME"
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _create_tables() -> None:
-    resources = load_template(ROOT / "template.yaml")["Resources"]
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    for name, logical_id in TABLES.items():
-        table = resources[logical_id]["Properties"]
-        indexes = {key: table[key] for key in ("GlobalSecondaryIndexes",) if key in table}
-        dynamodb.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=table["KeySchema"],
-            AttributeDefinitions=table["AttributeDefinitions"], **indexes,
-        )  # fmt: skip
-    dynamodb.put_item(TableName="symbols", Item={"symbol": {"S": SYMBOL}})
+    create_tables(TABLES)
+    boto3.client("dynamodb", region_name="us-east-1").put_item(
+        TableName="symbols", Item={"symbol": {"S": SYMBOL}}
+    )
 
 
 def _set_last_price(price: Decimal) -> None:

@@ -3,8 +3,9 @@
 Notifications table items, hash key ``user`` (the Cognito sub):
 - ``sk = "PREFS"``: the user's channels (webhooks, emails), the kinds they want, whether they are an admin
   (admins also receive ops alarms) and a muted flag;
-- ``sk = "LOG#<event id>#<channel>"``: one delivery (kind, title, status, detail), kept 30 days (TTL).
-  Writing it is conditional: a redelivered event is never sent twice to the same channel.
+- ``sk = "LOG#<event id>#<channel>"``: one delivery (kind, title, status, detail, ``at``), kept 30 days (TTL).
+  Writing it is conditional: a redelivered event is never sent twice to the same channel. The local index
+  ``by-time`` (user, at) lists them newest first.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import json
 import socket
 import time
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
+from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from trade2026.adapters.aws import client
@@ -26,6 +29,15 @@ from trade2026.adapters.aws import client
 LOG_TTL_S = 30 * 86_400
 WEBHOOK_TIMEOUT_S = 5.0
 PREFS = "PREFS"
+
+
+class ByTimeIndex(LocalSecondaryIndex["NotificationItem"]):
+    class Meta:
+        index_name = "by-time"
+        projection = AllProjection()
+
+    user = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
 
 
 class NotificationItem(Model):
@@ -47,6 +59,7 @@ class NotificationItem(Model):
     detail = UnicodeAttribute(null=True)
     at = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+    by_time = ByTimeIndex()
 
 
 def bind_table(name: str) -> None:
@@ -54,7 +67,7 @@ def bind_table(name: str) -> None:
 
 
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def get_preferences(user: str) -> NotificationItem | None:
@@ -106,11 +119,8 @@ def finish_delivery(user: str, key: str, status: str, detail: str) -> None:
 
 
 def deliveries(user: str, limit: int) -> list[NotificationItem]:
-    return list(
-        NotificationItem.query(
-            user, NotificationItem.sk.startswith("LOG#"), scan_index_forward=False, limit=limit
-        )
-    )
+    """The user's latest deliveries, newest first."""
+    return list(NotificationItem.by_time.query(user, scan_index_forward=False, limit=limit))
 
 
 # ------------------------------------------------------------------------------------------------ channels
