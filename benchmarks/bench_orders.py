@@ -82,15 +82,24 @@ def latency_run(client: Client, orders: int, clients: int) -> dict[str, Any]:
                       headers=client.headers(**{"Idempotency-Key": f"warm{i}"}), data=body, timeout=60)  # fmt: skip
     requests.delete(f"{client.aws}/_localcloud/aws-stats", timeout=10)
 
+    errors = 0
+
     def trader(number: int) -> list[float]:
+        nonlocal errors
         session, account, latencies, working = requests.Session(), accounts[number], [], []
         for index in range(number, orders, clients):
-            started = time.perf_counter()
             headers = client.headers(**{"Idempotency-Key": f"o{index}"})
-            response = session.post(
-                f"{client.api}/v1/accounts/{account}/orders", headers=headers, data=body, timeout=60
-            )
-            latencies.append(time.perf_counter() - started)
+            for _attempt in range(
+                5
+            ):  # a 5xx (e.g. a timed-out worker) is retried with the same key, as clients do
+                started = time.perf_counter()
+                response = session.post(
+                    f"{client.api}/v1/accounts/{account}/orders", headers=headers, data=body, timeout=60
+                )
+                latencies.append(time.perf_counter() - started)
+                if response.status_code < 500:
+                    break
+                errors += 1
             if response.status_code != 201:
                 raise RuntimeError(f"order {index}: {response.status_code} {response.text[:300]}")
             working.append(response.json()["id"])
@@ -105,7 +114,8 @@ def latency_run(client: Client, orders: int, clients: int) -> dict[str, Any]:
     wall = time.perf_counter() - started
     aws = requests.get(f"{client.aws}/_localcloud/aws-stats", timeout=10).json()
     stored = sum(client.count_orders(a) for a in accounts) - 20
-    return {"latencies": latencies, "wall": wall, "aws": aws, "orders": orders, "stored": stored}
+    return {"latencies": latencies, "wall": wall, "aws": aws, "orders": orders, "stored": stored,
+            "errors": errors}  # fmt: skip
 
 
 def idempotency_run(client: Client, keys: int, retries: int = 10, clients: int = 16) -> dict[str, Any]:
@@ -126,7 +136,7 @@ def idempotency_run(client: Client, keys: int, retries: int = 10, clients: int =
             )
             if response.status_code == 201:
                 return str(response.json()["id"])
-            if response.status_code != 409:
+            if response.status_code != 409 and response.status_code < 500:
                 raise RuntimeError(f"k{key}: {response.status_code} {response.text[:300]}")
             conflicts += 1
             time.sleep(0.05)
@@ -160,6 +170,13 @@ def render(lat: dict[str, Any], idem: dict[str, Any] | None, clients: int) -> st
         ["mean (ms)", f"{statistics.fmean(values) * 1000:.1f}", "", ""],
         ["throughput (orders/s)", f"{lat['orders'] / lat['wall']:.0f}", "", ""],
         ["orders stored / submitted", f"{lat['stored']} / {lat['orders']}", "", ""],
+        [
+            "5xx answers, retried with the same key",
+            f"{lat['errors']}",
+            "0",
+            "yes" if not lat["errors"] else "NO",
+        ],
+        ["worker timeouts (10 s) in the local cloud's logs", f"{lat.get('timeouts', 0)}", "", ""],
     ]
     lines = [
         f"{lat['orders']:,} limit orders, {clients} concurrent clients (one account each, each order with its own "
@@ -211,6 +228,8 @@ def main() -> None:
             client = Client(cloud)
             lat = latency_run(client, args.orders, args.clients)
             idem = idempotency_run(client, args.keys) if args.keys else None
+            logs = "".join(p.read_text(errors="replace") for p in (Path(tmp) / "logs").glob("*.log"))
+            lat["timeouts"] = logs.count("Task timed out after")
         finally:
             cloud.stop()
     text = render(lat, idem, args.clients) + "\n\n" + provenance()
