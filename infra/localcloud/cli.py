@@ -296,13 +296,17 @@ def token(
     print(result["AuthenticationResult"]["IdToken"])
 
 
-def _sam(*args: str) -> None:
+def _sam_status(*args: str) -> int:
     if shutil.which("sam") is None:
         console.print(
             "[red]The AWS SAM CLI is not installed.[/] See docs/deployment.md (pip install aws-sam-cli)."
         )
         raise typer.Exit(2)
-    raise typer.Exit(subprocess.call(["sam", *args], cwd=ROOT))
+    return subprocess.call(["sam", *args], cwd=ROOT)
+
+
+def _sam(*args: str) -> None:
+    raise typer.Exit(_sam_status(*args))
 
 
 @app.command()
@@ -314,12 +318,46 @@ def build() -> None:
 @app.command()
 def deploy(
     stage: Annotated[str, typer.Option(help="samconfig.toml environment: dev, staging or prod")] = "dev",
+    ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Then publish the web UI (publish-ui)")] = True,
 ) -> None:
-    """`sam deploy --config-env STAGE` to your AWS account (needs real credentials; never run by tests)."""
+    """`sam deploy --config-env STAGE` to your AWS account (needs real credentials), then publish the web UI."""
     if os.environ.get("AWS_ENDPOINT_URL"):
         console.print("[red]AWS_ENDPOINT_URL is set: unset it to deploy to AWS.[/]")
         raise typer.Exit(2)
-    _sam("deploy", "--config-env", stage)
+    # An unchanged stack is no failure here: the UI may still have changed.
+    status = _sam_status("deploy", "--config-env", stage, "--no-fail-on-empty-changeset")
+    if status != 0 or not ui:
+        raise typer.Exit(status)
+    publish_ui(stage=stage)
+
+
+@app.command(name="publish-ui")
+def publish_ui(
+    stage: Annotated[str, typer.Option(help="Stage of the deployed stack: dev, staging or prod")] = "dev",
+    stack_name: Annotated[str | None, typer.Option(help="Stack name (default trade2026-STAGE)")] = None,
+    region: Annotated[str | None, typer.Option(help="AWS region (default: your profile's)")] = None,
+) -> None:
+    """Upload the web UI (frontend/dist, built if stale) and its config.json to the deployed stack's
+    CloudFront distribution (AWS only; `deploy` runs it)."""
+    from localcloud import publish_ui as publisher
+
+    overrides = publisher.local_endpoint_variables()
+    if overrides:
+        console.print(f"[red]{', '.join(overrides)} is set: unset it to publish the UI to AWS.[/]")
+        raise typer.Exit(2)
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        publisher.run(
+            boto3.Session(region_name=region), stack_name or f"trade2026-{stage}", ROOT / "frontend", console
+        )
+    except publisher.PublishError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except (BotoCoreError, ClientError) as exc:
+        console.print(f"[red]AWS refused the UI publish: {exc}[/]")
+        raise typer.Exit(1) from None
 
 
 def _register_train() -> None:

@@ -1,7 +1,7 @@
 """The web UI end to end: a real Chromium signs in, reads the dashboard and market data, runs a backtest and a
 sweep, submits, replaces and cancels an order, runs the optimizer, saves and loads a screen, deploys a strategy
 into a slot (shadow, decisions, hot-swap, rollback), sets notification preferences and receives a test webhook,
-switches roles (ui_flow.mjs)."""
+trains a model with combinatorial purged CV and scores it in batch into the lake, switches roles (ui_flow.mjs)."""
 
 from __future__ import annotations
 
@@ -40,13 +40,14 @@ STEPS: list[tuple[str | None, list[str]]] = [
     ("slots", ["strategies-gate-refused", "strategies-slot-refused", "strategies-slot-deploy",
                "strategies-slot-decisions", "strategies-slot-swap-rollback"]),
     ("notifications", ["notifications-test-delivery"]),
-    ("models", ["models-training-registered"]),
+    ("models", ["models-training-registered", "models-batch-succeeded"]),
     (None, ["signed-out"]),
     ("trading", ["risk-admin-limits"]),
     (None, ["dashboard-viewer"]),
     ("trading", ["trading-viewer"]),
     ("backtests", ["backtests-viewer"]),
     ("slots", ["strategies-viewer"]),
+    ("models", ["models-viewer"]),
     (None, ["rejected-token-back-to-login", "expiring-token-back-to-login"]),
 ]  # fmt: skip
 

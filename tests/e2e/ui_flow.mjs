@@ -269,6 +269,10 @@ async function main() {
       await page.waitForURL(`${base}/`);
     }
 
+    if (settings.models) {
+      await modelViewerSteps(page, consoleErrors);
+    }
+
     await step("rejected-token-back-to-login", page, async () => {
       // A token the browser accepts (well-formed, not expired) but the API's authorizer rejects.
       const now = Math.floor(Date.now() / 1000);
@@ -715,7 +719,17 @@ async function startTraining(page) {
     await page.getByRole("link", { name: "Models" }).click();
     await page.waitForURL(/\/models/);
     await page.getByTestId("registry-empty").waitFor();
-    await page.getByLabel("Start").fill("2014-01-01");
+    await page.getByLabel("Start", { exact: true }).fill("2014-01-01");
+    // Combinatorial purged CV, switched on from the keyboard: 6 groups, 2 test groups -> 15 splits, 5 paths.
+    check((await page.getByLabel("CPCV groups").count()) === 0, "CPCV is off by default");
+    await page.getByLabel("Combinatorial purged CV").focus();
+    await page.keyboard.press("Space");
+    await page.getByLabel("CPCV test groups").fill("6");
+    await page.getByRole("button", { name: "Start training" }).click();
+    const refused = await page.locator(".form-problems").innerText();
+    check(/cpcv_test_groups \(6\) must be below cpcv_groups \(6\)/.test(refused), `k < N is checked before sending: ${refused}`);
+    await page.getByLabel("CPCV test groups").fill("2");
+    check(/15 splits .* 5 backtest paths/.test(await page.getByTestId("cpcv-shape").innerText()), "the CPCV shape is explained");
     await page.getByRole("button", { name: "Start training" }).click();
     await page.getByTestId("training-run").first().waitFor();
     const status = await page.getByTestId("training-status").first().innerText();
@@ -739,7 +753,73 @@ async function modelSteps(page) {
     const registered = body.models.find((model) => (model.run_id ?? "").startsWith(runId));
     check(registered, `the registry has the run's model: ${JSON.stringify(body.models.map((m) => m.run_id))}`);
     await page.locator(`[data-testid="registry-row"][data-run-id="${registered.run_id}"]`).waitFor();
+    settings.modelId = registered.id;
+    // The combinatorial purged CV result: an AUC per backtest path (5 with 6 groups, 2 test groups), mean and std.
+    const { body: model } = await apiGet(page, `/v1/models/${registered.id}`);
+    check(model.metrics.cpcv?.n_paths === 5, `the model has CPCV metrics: ${JSON.stringify(model.metrics.cpcv)}`);
+    check((await page.getByTestId("cpcv-path").count()) === model.metrics.cpcv.path_auc.length, "a bar per path");
+    const mean = await page.getByTestId("cpcv-mean").innerText();
+    check(mean.startsWith(model.metrics.cpcv.auc_mean.toFixed(3)), `the mean AUC is shown: ${mean}`);
   });
+
+  // Batch scoring at 1280 x 800: a job before any bar fails with its cause, then half a year of SP500 succeeds.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await step("models-batch-succeeded", page, async () => {
+    const panel = page.getByTestId("batch-panel");
+    await panel.getByTestId("batch-empty").waitFor();
+    await panel.getByLabel("Score from").fill("2018-07-01");
+    await panel.getByLabel("Score to").fill("2018-06-30");
+    await panel.getByRole("button", { name: "Start batch scoring" }).click();
+    const problems = await panel.getByTestId("batch-problems").innerText();
+    check(/empty window: start 2018-07-01 is after end 2018-06-30/.test(problems), `the window is checked before sending: ${problems}`);
+    await panel.getByLabel("Score from").fill("1990-01-01");
+    await panel.getByLabel("Score to").fill("1990-12-31");
+    await panel.getByRole("button", { name: "Start batch scoring" }).click();
+    const failed = panel.locator('[data-testid="batch-job"][data-status="FAILED"]');
+    await failed.waitFor({ timeout: 90_000 });
+    const cause = await failed.getByTestId("error").innerText();
+    check(/no feature rows to score/.test(cause), `a failed job shows its cause: ${cause}`);
+    await panel.getByLabel("Score from").fill("2018-01-01");
+    await panel.getByLabel("Score to").fill("2018-06-30");
+    await panel.getByRole("button", { name: "Start batch scoring" }).click();
+    const job = panel.getByTestId("batch-job").first();
+    await job.waitFor();
+    await panel.locator('[data-testid="batch-job"][data-status="SUCCEEDED"]').first().waitFor({ timeout: 120_000 });
+    check((await job.getAttribute("data-status")) === "SUCCEEDED", "the newest job is the one that succeeded");
+    // (the bar's width is animated: the screenshot waits until it is full)
+    await page.waitForFunction(() => {
+      const fill = document.querySelector('[data-testid="batch-job"][data-status="SUCCEEDED"] .progress-fill');
+      return fill !== null && fill.getBoundingClientRect().width >= fill.parentElement.getBoundingClientRect().width - 3;
+    });
+    const rows = Number(await job.locator('[data-symbol="SP500"]').getAttribute("data-rows"));
+    check(rows > 100 && rows < 130, `about half a year of daily bars scored: ${rows}`);
+    const output = await job.getByTestId("batch-output").innerText();
+    check(output.startsWith("s3://") && output.endsWith(`/predictions/model_id=${settings.modelId}/`), `where the predictions went: ${output}`);
+    const table = await job.getByTestId("batch-glue-table").innerText();
+    check(/\.predictions$/.test(table), `the Glue table: ${table}`);
+  });
+  await page.setViewportSize({ width: 1440, height: 900 });
+}
+
+/** A viewer opens the trained model: no training or batch scoring controls, and the API refuses them anyway. */
+async function modelViewerSteps(page, consoleErrors) {
+  await step("models-viewer", page, async () => {
+    await page.getByRole("link", { name: "Models" }).click();
+    await page.waitForURL(/\/models/);
+    await page.getByTestId("read-only-note").waitFor();
+    await page.locator(`[data-testid="registry-row"]`).first().waitFor();
+    await page.goto(`${settings.baseUrl}/models?model=${settings.modelId}`);
+    await page.getByTestId("model-detail").waitFor();
+    await page.getByTestId("batch-read-only").waitFor();
+    for (const name of ["Start training", "Start batch scoring"]) {
+      check((await page.getByRole("button", { name }).count()) === 0, `no ${name} control for a viewer`);
+    }
+    const refused = await apiSend(page, "POST", `/v1/models/${settings.modelId}/batch-predictions`, { symbols: ["SP500"] });
+    check(refused.status === 403, `the API refuses a viewer's batch job (403): HTTP ${refused.status}`);
+    expectLogged(consoleErrors, 403);
+  });
+  await page.getByRole("link", { name: "Dashboard" }).click();
+  await page.waitForURL(`${settings.baseUrl}/`);
 }
 
 /** An admin edits the trader's limits (read-only for everyone else) and sees the global kill switch. */

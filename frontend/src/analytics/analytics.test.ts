@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 
-import { trainProblems } from "../models/ModelsPage";
 import { simulationProblems } from "../simulations/SimulationsPage";
 import { buildFilter } from "./ScreenerTab";
 
@@ -27,18 +26,6 @@ describe("simulation form", () => {
     expect(simulationProblems({ ...form, paths: "0", ruin: "1" })).toEqual([
       "paths must be a whole number in [1, 1,000,000], got 0",
       "ruin_fraction must be in (0, 1), got 1",
-    ]);
-  });
-});
-
-describe("training form", () => {
-  const form = { symbols: ["SP500"], start: "2014-01-01", end: "", featureSet: "alpha_v1", label: "triple_barrier" as const, horizon: "10", maxTrials: "1", cvFolds: "0", deploy: true };
-  it("checks whole numbers, ranges and dates", () => {
-    expect(trainProblems(form)).toEqual([]);
-    expect(trainProblems({ ...form, symbols: [], horizon: "2.5", start: "2020-01-01", end: "2019-01-01" })).toEqual([
-      "Choose at least one symbol",
-      "horizon must be a whole number in [1, 250], got 2.5",
-      "start 2020-01-01 is after end 2019-01-01",
     ]);
   });
 });

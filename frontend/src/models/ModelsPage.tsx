@@ -3,72 +3,41 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
 
 import type { components } from "../api/schema";
-import { useApi } from "../auth/AuthContext";
+import { useApi, useAuth } from "../auth/AuthContext";
 import { RequireGroup, TRADING_GROUPS } from "../auth/RequireGroup";
 import { Badge, ErrorBox, Loading, Panel } from "../ui/components";
 import { DataTable } from "../ui/DataTable";
 import { formatUtc } from "../ui/format";
 import { HBars } from "../ui/HBars";
+import { BatchPanel } from "./BatchPanel";
+import { readCpcv } from "./cpcv";
+import { CpcvSection } from "./CpcvView";
+import "./models.css";
+import { buildTrainRequest, cpcvProblems, cpcvShape, defaultTrainForm, LIMITS, trainProblems, type LabelKind, type TrainForm } from "./train";
 
-type TrainRequest = components["schemas"]["TrainRequest"];
+
 type ModelInfo = components["schemas"]["ModelInfo"];
-type LabelKind = NonNullable<TrainRequest["label"]>["kind"];
 
 const RUNS_KEY = "trade2026.trainingRuns";
 const STEPS = ["queued", "training", "evaluated", "registered", "deployed", "done"];
 const num = (value: unknown, digits = 3) => (typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "—");
 const pct = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? `${(100 * value).toFixed(2)}%` : "—");
 
-function storedRuns(): string[] {
+/** The training runs this user started in this tab (the API shows a run to its owner only). */
+function storedRuns(owner: string): string[] {
   try {
-    const value = JSON.parse(sessionStorage.getItem(RUNS_KEY) ?? "[]") as unknown;
+    const value = JSON.parse(sessionStorage.getItem(`${RUNS_KEY}.${owner}`) ?? "[]") as unknown;
     return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
   } catch {
     return [];
   }
 }
 
-interface TrainForm {
-  symbols: string[];
-  start: string;
-  end: string;
-  featureSet: string;
-  label: LabelKind;
-  horizon: string;
-  maxTrials: string;
-  cvFolds: string;
-  deploy: boolean;
-}
-
-export function trainProblems(form: TrainForm): string[] {
-  const problems: string[] = [];
-  if (form.symbols.length === 0) {
-    problems.push("Choose at least one symbol");
-  }
-  for (const [name, text, low, high] of [
-    ["horizon", form.horizon, 1, 250],
-    ["max_trials", form.maxTrials, 1, 50],
-    ["cv_folds", form.cvFolds, 0, 20],
-  ] as const) {
-    const value = Number(text);
-    if (!/^\d+$/.test(text.trim()) || value < low || value > high) {
-      problems.push(`${name} must be a whole number in [${low}, ${high}], got ${text || "nothing"}`);
-    }
-  }
-  if (form.start && form.end && form.start > form.end) {
-    problems.push(`start ${form.start} is after end ${form.end}`);
-  }
-  return problems;
-}
-
 function TrainPanel({ onStarted }: { onStarted: (runId: string) => void }) {
   const { $api } = useApi();
   const symbolsQuery = $api.useQuery("get", "/v1/marketdata/symbols", {}, { staleTime: 5 * 60_000 });
   const symbols = (symbolsQuery.data?.symbols ?? []).filter((item) => item.datasets.bars_1d).map((item) => item.symbol);
-  const [form, setForm] = useState<TrainForm>({
-    symbols: [], start: "2012-01-01", end: "", featureSet: "alpha_v1", label: "triple_barrier", horizon: "10",
-    maxTrials: "1", cvFolds: "0", deploy: true,
-  });
+  const [form, setForm] = useState<Required<TrainForm>>(defaultTrainForm);
   const [touched, setTouched] = useState(false);
   const train = $api.useMutation("post", "/v1/models/train");
   useEffect(() => {
@@ -78,6 +47,7 @@ function TrainPanel({ onStarted }: { onStarted: (runId: string) => void }) {
   }, [symbols.length]);
   const problems = trainProblems(form);
   const set = (patch: Partial<TrainForm>) => setForm({ ...form, ...patch });
+  const shape = cpcvProblems(form).length === 0 ? cpcvShape(Number(form.cpcvGroups), Number(form.cpcvTestGroups)) : null;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -85,14 +55,7 @@ function TrainPanel({ onStarted }: { onStarted: (runId: string) => void }) {
     if (problems.length > 0) {
       return;
     }
-    const body: TrainRequest = {
-      symbols: form.symbols, feature_set: form.featureSet.trim() || "alpha_v1", interval: "1d",
-      label: { kind: form.label, horizon: Number(form.horizon), profit_take: 1, stop_loss: 1, vol_span: 50, threshold: 0, primary_fast: 20, primary_slow: 50 },
-      max_trials: Number(form.maxTrials), cv_folds: Number(form.cvFolds), deploy: form.deploy,
-      event_step: 1, validation_fraction: 0.2, embargo_pct: 0.01, cpcv_groups: 0, cpcv_test_groups: 2,
-    };
-    if (form.start) body.start = form.start;
-    if (form.end) body.end = form.end;
+    const body = buildTrainRequest(form);
     train.mutate({ body }, { onSuccess: (run) => onStarted(String((run as { id: unknown }).id)) });
   }
 
@@ -136,20 +99,46 @@ function TrainPanel({ onStarted }: { onStarted: (runId: string) => void }) {
             </label>
             <label className="field">
               <span className="field-label">Horizon (bars)</span>
-              <input aria-label="Horizon" value={form.horizon} onChange={(e) => set({ horizon: e.target.value })} />
+              <input aria-label="Horizon" inputMode="numeric" value={form.horizon} onChange={(e) => set({ horizon: e.target.value })} />
             </label>
             <label className="field">
               <span className="field-label">Trials (random search)</span>
-              <input aria-label="Trials" value={form.maxTrials} onChange={(e) => set({ maxTrials: e.target.value })} />
+              <input aria-label="Trials" inputMode="numeric" value={form.maxTrials} onChange={(e) => set({ maxTrials: e.target.value })} />
             </label>
             <label className="field">
               <span className="field-label">Purged CV folds</span>
-              <input aria-label="CV folds" value={form.cvFolds} onChange={(e) => set({ cvFolds: e.target.value })} />
+              <input aria-label="CV folds" inputMode="numeric" value={form.cvFolds} onChange={(e) => set({ cvFolds: e.target.value })} />
             </label>
             <label className="field overlay-toggle">
               <span className="field-label">Deploy champion</span>
               <input type="checkbox" aria-label="Deploy" checked={form.deploy} onChange={(e) => set({ deploy: e.target.checked })} />
             </label>
+            <label className="cpcv-toggle">
+              <input
+                type="checkbox"
+                aria-label="Combinatorial purged CV"
+                checked={form.cpcv}
+                onChange={(e) => set({ cpcv: e.target.checked })}
+              />
+              Combinatorial purged CV
+            </label>
+            {form.cpcv && (
+              <>
+                <label className="field">
+                  <span className="field-label">CPCV groups (N, 2–{LIMITS.cpcvGroups})</span>
+                  <input aria-label="CPCV groups" inputMode="numeric" value={form.cpcvGroups} onChange={(e) => set({ cpcvGroups: e.target.value })} />
+                </label>
+                <label className="field">
+                  <span className="field-label">Test groups (k &lt; N)</span>
+                  <input aria-label="CPCV test groups" inputMode="numeric" value={form.cpcvTestGroups} onChange={(e) => set({ cpcvTestGroups: e.target.value })} />
+                </label>
+                <p className="muted small cpcv-shape" data-testid="cpcv-shape" aria-live="polite">
+                  {shape
+                    ? `${shape.splits} splits (a model each, at most ${LIMITS.cpcvSplits}) → ${shape.paths} backtest paths, an AUC each`
+                    : cpcvProblems(form)[0]}
+                </p>
+              </>
+            )}
           </div>
           {touched && problems.length > 0 && (
             <ul className="form-problems">
@@ -194,7 +183,7 @@ function RunCard({ runId, onModel }: { runId: string; onModel: (id: string) => v
   const data = run.data;
   const at = Math.max(0, STEPS.indexOf(data.step ?? "queued"));
   const done = data.status === "SUCCEEDED";
-  const progress = (data.progress ?? {}) as { dataset?: { rows?: number; rows_train?: number; rows_validation?: number; purged?: number } };
+  const progress = (data.progress ?? {}) as { dataset?: { rows?: number; rows_train?: number; rows_validation?: number; purged?: number; cpcv_splits?: number } };
   return (
     <div className="run-card" data-testid="training-run" data-status={data.status}>
       <p className="small">
@@ -214,6 +203,7 @@ function RunCard({ runId, onModel }: { runId: string; onModel: (id: string) => v
       {progress.dataset && (
         <p className="muted small">
           {progress.dataset.rows} samples ({progress.dataset.rows_train} train, {progress.dataset.rows_validation} validation, {progress.dataset.purged} purged)
+          {progress.dataset.cpcv_splits ? ` · ${progress.dataset.cpcv_splits} CPCV splits` : ""}
         </p>
       )}
       {data.error && <ErrorBox title="The training failed" error={new Error(data.error)} />}
@@ -249,79 +239,85 @@ function ModelDetail({ modelId }: { modelId: string }) {
   const keys = ["auc", "log_loss", "accuracy", "precision", "recall", "f1"];
   const lineage = model.lineage as Record<string, unknown>;
   const backtest = metrics.signal_backtest;
+  const cpcv = readCpcv(model.metrics);
   return (
-    <Panel
-      title={
-        <>
-          {model.family} v{model.version}
-        </>
-      }
-      actions={<Badge tone={model.stage === "champion" ? "good" : "neutral"}>{model.stage}</Badge>}
-      className="model-detail"
-    >
-      <div data-testid="model-detail">
-        <table className="table table-numeric" data-testid="model-metrics">
-          <thead>
-            <tr>
-              <th>Set</th>
-              {keys.map((key) => (
-                <th key={key} className="num">
-                  {key.replace("_", " ")}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {(["train", "validation"] as const).map((set) => (
-              <tr key={set}>
-                <td>{set}</td>
+    <>
+      <Panel
+        title={
+          <>
+            {model.family} v{model.version}
+          </>
+        }
+        actions={<Badge tone={model.stage === "champion" ? "good" : "neutral"}>{model.stage}</Badge>}
+        className="model-detail"
+      >
+        <div data-testid="model-detail">
+          <table className="table table-numeric" data-testid="model-metrics">
+            <thead>
+              <tr>
+                <th>Set</th>
                 {keys.map((key) => (
-                  <td key={key} className="num">
-                    {num(metrics[set]?.[key] ?? (key === "log_loss" ? metrics[set]?.logloss : undefined))}
-                  </td>
+                  <th key={key} className="num">
+                    {key.replace("_", " ")}
+                  </th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
-        <div className="model-columns">
-          <div>
-            <h3 className="subhead">Feature importance (gain)</h3>
-            <HBars rows={importance} format={(value) => value.toFixed(2)} testId="feature-importance" />
-          </div>
-          <div>
-            <h3 className="subhead">
-              Signal backtest {backtest?.from} → {backtest?.to} (validation period)
-            </h3>
-            {backtest && (
-              <DataTable
-                rows={["total_return", "annualized_return", "annualized_volatility", "sharpe", "max_drawdown"].map((key) => ({
-                  metric: key.replace(/_/g, " "),
-                  model: key === "sharpe" ? num(backtest.model?.[key], 2) : pct(backtest.model?.[key]),
-                  hold: key === "sharpe" ? num(backtest.equal_weight_hold?.[key], 2) : pct(backtest.equal_weight_hold?.[key]),
-                }))}
-                columns={[
-                  { key: "metric", label: "Metric" },
-                  { key: "model", label: "Model signals", numeric: true },
-                  { key: "hold", label: "Equal-weight hold", numeric: true },
-                ]}
-              />
-            )}
-            <h3 className="subhead">Lineage</h3>
-            <dl className="facts small">
-              {["feature_set", "data_hash", "code_hash", "training_job", "run_id"].map((key) => (
-                <span key={key} className="contents">
-                  <dt>{key.replace(/_/g, " ")}</dt>
-                  <dd className="mono">{String(lineage[key] ?? "—")}</dd>
-                </span>
+            </thead>
+            <tbody>
+              {(["train", "validation"] as const).map((set) => (
+                <tr key={set}>
+                  <td>{set}</td>
+                  {keys.map((key) => (
+                    <td key={key} className="num">
+                      {num(metrics[set]?.[key] ?? (key === "log_loss" ? metrics[set]?.logloss : undefined))}
+                    </td>
+                  ))}
+                </tr>
               ))}
-              <dt>endpoint</dt>
-              <dd className="mono">{model.endpoint ?? "—"}</dd>
-            </dl>
+            </tbody>
+          </table>
+          <div className="model-columns">
+            <div>
+              <h3 className="subhead">Feature importance (gain)</h3>
+              <HBars rows={importance} format={(value) => value.toFixed(2)} testId="feature-importance" />
+            </div>
+            <div>
+              <h3 className="subhead">
+                Signal backtest {backtest?.from} → {backtest?.to} (validation period)
+              </h3>
+              {backtest && (
+                <DataTable
+                  rows={["total_return", "annualized_return", "annualized_volatility", "sharpe", "max_drawdown"].map((key) => ({
+                    metric: key.replace(/_/g, " "),
+                    model: key === "sharpe" ? num(backtest.model?.[key], 2) : pct(backtest.model?.[key]),
+                    hold: key === "sharpe" ? num(backtest.equal_weight_hold?.[key], 2) : pct(backtest.equal_weight_hold?.[key]),
+                  }))}
+                  columns={[
+                    { key: "metric", label: "Metric" },
+                    { key: "model", label: "Model signals", numeric: true },
+                    { key: "hold", label: "Equal-weight hold", numeric: true },
+                  ]}
+                />
+              )}
+              <h3 className="subhead">Combinatorial purged CV: AUC per backtest path</h3>
+              <CpcvSection summary={cpcv} />
+              <h3 className="subhead">Lineage</h3>
+              <dl className="facts small">
+                {["feature_set", "data_hash", "code_hash", "training_job", "run_id"].map((key) => (
+                  <span key={key} className="contents">
+                    <dt>{key.replace(/_/g, " ")}</dt>
+                    <dd className="mono">{String(lineage[key] ?? "—")}</dd>
+                  </span>
+                ))}
+                <dt>endpoint</dt>
+                <dd className="mono">{model.endpoint ?? "—"}</dd>
+              </dl>
+            </div>
           </div>
         </div>
-      </div>
-    </Panel>
+      </Panel>
+      <BatchPanel modelId={model.id} lineage={lineage} />
+    </>
   );
 }
 
@@ -377,12 +373,13 @@ function Registry({ selected, onSelect }: { selected: string | null; onSelect: (
 }
 
 export default function ModelsPage() {
-  const [runs, setRuns] = useState<string[]>(storedRuns);
+  const owner = useAuth().session?.claims.sub ?? "";
+  const [runs, setRuns] = useState<string[]>(() => storedRuns(owner));
   const [search, setSearch] = useSearchParams();
   const modelId = search.get("model");
   const start = (runId: string) => {
     const next = [runId, ...runs.filter((item) => item !== runId)].slice(0, 10);
-    sessionStorage.setItem(RUNS_KEY, JSON.stringify(next));
+    sessionStorage.setItem(`${RUNS_KEY}.${owner}`, JSON.stringify(next));
     setRuns(next);
   };
   return (
