@@ -1,11 +1,13 @@
 """Order management: accounts, risk-checked submission, cancel/replace, fills, positions, the kill switch.
 
 Every change to an order is one conditional write of the order item (its version must be the one read),
-and that write carries the change's events in the item's ``outbox``. Afterwards the outbox is flushed:
-each event goes to the append-only events table (written once per version), fills go into the position
-(once per fill id) and the account's fill history, and the event is published on the bus. A crash after
-the order write loses nothing: the next writer of that order, or the broker's retry, flushes the outbox
-again, and every step of the flush is idempotent.
+in one transaction with the change it makes to the account's open-order sums (and, for a new order with an
+Idempotency-Key, the key's claim); that write carries the change's events in the item's ``outbox``.
+Afterwards the outbox is flushed: each event goes to the append-only events table (written once per
+version), fills go into the position (once per fill id) and the account's fill history, and the event is
+published on the bus. A crash after the order write loses nothing: the next writer of that order, the
+broker's retry, or the broker's outbox sweep flushes the outbox again, and every step of the flush is
+idempotent.
 """
 
 from __future__ import annotations
