@@ -72,6 +72,25 @@ class Client:
                 return total
 
 
+def send_retrying(
+    session: requests.Session, method: str, url: str, headers: dict[str, str], body: str | None,
+    latencies: list[float],
+) -> tuple[requests.Response | None, int]:  # fmt: skip
+    """A request retried (same headers, so the same Idempotency-Key) on a 5xx (a timed-out worker) or a dropped
+    connection, as clients do; each attempt's latency is kept. Returns the last answer and the failed attempts."""
+    response: requests.Response | None = None
+    for attempt in range(5):
+        started = time.perf_counter()
+        try:
+            response = session.request(method, url, headers=headers, data=body, timeout=60)
+        except requests.ConnectionError:
+            response = None
+        latencies.append(time.perf_counter() - started)
+        if response is not None and response.status_code < 500:
+            return response, attempt
+    return response, 5
+
+
 def latency_run(client: Client, orders: int, clients: int) -> dict[str, Any]:
     """Each client trades its own account and cancels its orders 20 submissions later (untimed), as a trader
     working limit orders would: an account keeps at most ~20 open orders, which pre-trade risk reads every time."""
@@ -87,25 +106,17 @@ def latency_run(client: Client, orders: int, clients: int) -> dict[str, Any]:
     def trader(number: int) -> list[float]:
         nonlocal errors
         session, account, latencies, working = requests.Session(), accounts[number], [], []
+        url = f"{client.api}/v1/accounts/{account}/orders"
         for index in range(number, orders, clients):
             headers = client.headers(**{"Idempotency-Key": f"o{index}"})
-            for _attempt in range(
-                5
-            ):  # a 5xx (e.g. a timed-out worker) is retried with the same key, as clients do
-                started = time.perf_counter()
-                response = session.post(
-                    f"{client.api}/v1/accounts/{account}/orders", headers=headers, data=body, timeout=60
-                )
-                latencies.append(time.perf_counter() - started)
-                if response.status_code < 500:
-                    break
-                errors += 1
-            if response.status_code != 201:
-                raise RuntimeError(f"order {index}: {response.status_code} {response.text[:300]}")
+            response, failed = send_retrying(session, "POST", url, headers, body, latencies)
+            errors += failed
+            if response is None or response.status_code != 201:
+                detail = "no answer" if response is None else f"{response.status_code} {response.text[:300]}"
+                raise RuntimeError(f"order {index}: {detail}")
             working.append(response.json()["id"])
             if len(working) > 20:
-                session.delete(f"{client.api}/v1/accounts/{account}/orders/{working.pop(0)}",
-                               headers=client.headers(), timeout=60)  # fmt: skip
+                send_retrying(session, "DELETE", f"{url}/{working.pop(0)}", client.headers(), None, [])
         return latencies
 
     started = time.perf_counter()
@@ -131,9 +142,13 @@ def idempotency_run(client: Client, keys: int, retries: int = 10, clients: int =
         nonlocal conflicts
         url = f"{client.api}/v1/accounts/{accounts[key % len(accounts)]}/orders"
         for _try in range(100):
-            response = session.post(
-                url, headers=client.headers(**{"Idempotency-Key": f"k{key}"}), data=body, timeout=60
-            )
+            try:
+                response = session.post(
+                    url, headers=client.headers(**{"Idempotency-Key": f"k{key}"}), data=body, timeout=60
+                )
+            except requests.ConnectionError:  # dropped: retried with the same key like a 5xx
+                conflicts += 1
+                continue
             if response.status_code == 201:
                 return str(response.json()["id"])
             if response.status_code != 409 and response.status_code < 500:
