@@ -96,9 +96,9 @@ def _place(request: dict[str, Any]) -> dict[str, Any]:
     owner = request["owner"]
     caller = Caller(owner["user_id"], owner["username"], None, frozenset(owner["groups"]))
     order = OrderRequest.model_validate(request["order"])
-    return trading.submit_order(caller, request["account_id"], order, check_risk, publish).model_dump(
-        mode="json"
-    )
+    # the key also goes to the order's claim: a worker killed after the order write cannot double it
+    view = trading.submit_order(caller, request["account_id"], order, check_risk, publish, request["key"])
+    return view.model_dump(mode="json")
 
 
 @cache
