@@ -88,6 +88,7 @@ def send_retrying(
         latencies.append(time.perf_counter() - started)
         if response is not None and response.status_code < 500:
             return response, attempt
+        time.sleep(0.5 * 2**attempt)  # back off: the gateway or a worker is overloaded
     return response, 5
 
 
@@ -241,8 +242,8 @@ def main() -> None:
                 cwd=ROOT, env=child_environment(), check=True, capture_output=True, timeout=600,
             )  # fmt: skip
             client = Client(cloud)
-            lat = latency_run(client, args.orders, args.clients)
             idem = idempotency_run(client, args.keys) if args.keys else None
+            lat = latency_run(client, args.orders, args.clients)
             logs = "".join(p.read_text(errors="replace") for p in (Path(tmp) / "logs").glob("*.log"))
             lat["timeouts"] = logs.count("Task timed out after")
         finally:
