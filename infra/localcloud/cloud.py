@@ -117,12 +117,14 @@ class LocalCloud:
         from moto.server import ThreadedMotoServer
 
         from localcloud.awsstats import install_aws_stats
+        from localcloud.dynamodb_transactions import install_dynamodb_transactions
         from localcloud.eventbridge import install_eventbridge_delivery
         from localcloud.gateway import Gateway
         from localcloud.runtime import LambdaRuntime, install_moto_lambda_patch
         from localcloud.sagemaker import install_sagemaker
 
         install_aws_stats()
+        install_dynamodb_transactions()
         self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.aws_port, verbose=False)
         self._moto.start()
         requests.post(

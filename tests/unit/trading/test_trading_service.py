@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.dynamodb.models import DynamoDBBackend
 
+from localcloud.dynamodb_transactions import transact_write_items
 from tests.unit.dynamodb_tables import create_tables
 from trade2026.adapters import trading_store as store
 from trade2026.auth import Caller
@@ -65,6 +67,8 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return original(self, *args, **kwargs)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", atomic)
+    # ... and its transactions (all or nothing without copying whole tables)
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
     with mock_aws():
         store.bind_tables("accounts", "orders", "order-events", "symbols", "market-state")
         store._symbols_cache["at"] = float("-inf")
