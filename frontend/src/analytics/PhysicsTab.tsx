@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 
 import { useApi } from "../auth/AuthContext";
-import { ErrorBox, Loading, Panel } from "../ui/components";
+import { ErrorBox, Loading, Panel, SymbolChips } from "../ui/components";
 import { LineChart } from "./LineChart";
 
 interface PhysicsResult {
@@ -33,18 +33,7 @@ export function PhysicsTab() {
     <div className="analytics">
       <Panel title="Physics signals">
         <form className="backtest-form" onSubmit={submit} noValidate data-testid="physics-form">
-          <div className="symbol-chips" role="group" aria-label="Symbols">
-            {available.map((symbol) => (
-              <label key={symbol} className={symbols.includes(symbol) ? "chip selected" : "chip"}>
-                <input
-                  type="checkbox"
-                  checked={symbols.includes(symbol)}
-                  onChange={() => setChosen(symbols.includes(symbol) ? symbols.filter((s) => s !== symbol) : [...symbols, symbol])}
-                />
-                {symbol}
-              </label>
-            ))}
-          </div>
+          <SymbolChips choices={available} selected={symbols} onChange={setChosen} />
           <div className="field-grid data-grid">
             <label className="field">
               <span className="field-label">Start</span>

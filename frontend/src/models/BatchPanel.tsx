@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 
 import { useApi, useAuth } from "../auth/AuthContext";
 import { RequireGroup, TRADING_GROUPS } from "../auth/RequireGroup";
-import { Badge, ErrorBox, Loading, Panel } from "../ui/components";
+import { Badge, ErrorBox, Loading, Panel, SymbolChips } from "../ui/components";
 import { formatInteger, formatUtc } from "../ui/format";
 import { batchProblems, batchView, buildBatchRequest, defaultBatchForm, isFinal, rememberBatch, storedBatches, type BatchForm } from "./batch";
 
@@ -34,18 +34,7 @@ function BatchForm({ modelId, lineage, onStarted }: { modelId: string; lineage: 
 
   return (
     <form className="batch-form" onSubmit={submit} noValidate data-testid="batch-form">
-      <div className="symbol-chips" role="group" aria-label="Symbols to score">
-        {choices.map((symbol) => (
-          <label key={symbol} className={form.symbols.includes(symbol) ? "chip selected" : "chip"}>
-            <input
-              type="checkbox"
-              checked={form.symbols.includes(symbol)}
-              onChange={() => set({ symbols: form.symbols.includes(symbol) ? form.symbols.filter((s) => s !== symbol) : [...form.symbols, symbol] })}
-            />
-            {symbol}
-          </label>
-        ))}
-      </div>
+      <SymbolChips choices={choices} selected={form.symbols} onChange={(symbols) => set({ symbols })} label="Symbols to score" />
       <div className="batch-fields">
         <label className="field">
           <span className="field-label">Score from</span>

@@ -5,7 +5,7 @@ import { useSearchParams } from "react-router";
 import type { components } from "../api/schema";
 import { useApi } from "../auth/AuthContext";
 import { RequireGroup, TRADING_GROUPS } from "../auth/RequireGroup";
-import { Badge, ErrorBox, Loading, Panel } from "../ui/components";
+import { Badge, ErrorBox, Loading, Panel, SymbolChips } from "../ui/components";
 import { formatUtc } from "../ui/format";
 import { FanChart, Histogram, type Fan } from "./charts";
 
@@ -197,18 +197,7 @@ export default function SimulationsPage() {
           <RequireGroup groups={TRADING_GROUPS} fallback={<p className="muted" data-testid="read-only-note">Read-only: viewers cannot start simulations.</p>}>
             <form className="backtest-form" onSubmit={submit} noValidate data-testid="simulation-form">
               <h3 className="subhead">Equal-weight portfolio of</h3>
-              <div className="symbol-chips" role="group" aria-label="Symbols">
-                {symbols.map((symbol) => (
-                  <label key={symbol} className={form.symbols.includes(symbol) ? "chip selected" : "chip"}>
-                    <input
-                      type="checkbox"
-                      checked={form.symbols.includes(symbol)}
-                      onChange={() => set({ symbols: form.symbols.includes(symbol) ? form.symbols.filter((s) => s !== symbol) : [...form.symbols, symbol] })}
-                    />
-                    {symbol}
-                  </label>
-                ))}
-              </div>
+              <SymbolChips choices={symbols} selected={form.symbols} onChange={(symbols) => set({ symbols })} />
               <div className="field-grid data-grid">
                 <label className="field">
                   <span className="field-label">Model</span>

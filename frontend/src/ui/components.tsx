@@ -58,3 +58,26 @@ export function Panel({ title, actions, children, className = "" }: {
     </section>
   );
 }
+
+/** A keyboard-reachable multi-select of symbols as chips (checkboxes): toggling one adds or removes it. */
+export function SymbolChips({ choices, selected, onChange, label = "Symbols" }: {
+  choices: readonly string[];
+  selected: readonly string[];
+  onChange: (symbols: string[]) => void;
+  label?: string;
+}) {
+  return (
+    <div className="symbol-chips" role="group" aria-label={label}>
+      {choices.map((symbol) => (
+        <label key={symbol} className={selected.includes(symbol) ? "chip selected" : "chip"}>
+          <input
+            type="checkbox"
+            checked={selected.includes(symbol)}
+            onChange={() => onChange(selected.includes(symbol) ? selected.filter((s) => s !== symbol) : [...selected, symbol])}
+          />
+          {symbol}
+        </label>
+      ))}
+    </div>
+  );
+}
