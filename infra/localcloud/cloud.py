@@ -117,6 +117,7 @@ class LocalCloud:
         from moto.server import ThreadedMotoServer
 
         from localcloud.awsstats import install_aws_stats
+        from localcloud.dynamodb_query import install_partition_query
         from localcloud.dynamodb_transactions import install_dynamodb_transactions
         from localcloud.eventbridge import install_eventbridge_delivery
         from localcloud.gateway import Gateway
@@ -125,6 +126,7 @@ class LocalCloud:
 
         install_aws_stats()
         install_dynamodb_transactions()
+        install_partition_query()
         self._moto = ThreadedMotoServer(ip_address=cfg.host, port=cfg.aws_port, verbose=False)
         self._moto.start()
         requests.post(
