@@ -17,7 +17,7 @@ up: install frontend ## Run the whole platform on the embedded local cloud (Ctrl
 
 test: install frontend browser ## Install and run the whole suite; line coverage of trade2026 (>= 80%, also in handlers' workers)
 	rm -f .coverage .coverage.*
-	$(BIN)/pytest --cov --cov-report=term:skip-covered
+	$(BIN)/pytest --cov --cov-report=term:skip-covered --durations=15
 
 install: $(STAMP)
 

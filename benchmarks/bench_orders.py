@@ -10,6 +10,7 @@ includes its own DynamoDB calls). The seed platform's SLA was p50 < 50 ms, p99 <
 Idempotency: 1,000 keys x 10 submissions each, interleaved over 16 clients: exactly 1,000 orders must exist.
 
     .venv/bin/python benchmarks/bench_orders.py [--orders 10000] [--clients 8] [--keys 1000] [--write]
+    .venv/bin/python benchmarks/bench_orders.py --orders 1000 --clients 1 --keys 0 --section orders_one_client --write
 """
 
 from __future__ import annotations
@@ -233,6 +234,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--keys", type=int, default=1_000, help="idempotency keys (0 skips that run)")
+    parser.add_argument("--section", default="orders", help="docs/benchmarks.md section --write replaces")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
         cloud = LocalCloud(Path(tmp))
@@ -251,7 +253,7 @@ def main() -> None:
     text = render(lat, idem, args.clients) + "\n\n" + provenance()
     print(text)
     if args.write:
-        update_section("orders", text)
+        update_section(args.section, text)
 
 
 if __name__ == "__main__":
