@@ -196,9 +196,9 @@ def render(lat: dict[str, Any], idem: dict[str, Any] | None, clients: int) -> st
         ["worker timeouts (10 s) in the local cloud's logs", f"{lat.get('timeouts', 0)}", "", ""],
     ]
     lines = [
-        f"{lat['orders']:,} limit orders, {clients} concurrent clients (one account each, each order with its own "
-        "Idempotency-Key, each client cancelling its orders 20 submissions later, untimed), through the local API "
-        "gateway (client-side times of the submissions):",
+        f"{lat['orders']:,} limit orders, {clients} concurrent client{'s' if clients > 1 else ''} (one account each, "
+        "each order with its own Idempotency-Key, each client cancelling its orders 20 submissions later, untimed), "
+        "through the local API gateway (client-side times of the submissions):",
         "",
         markdown_table(["measure", "value", "target", "met"], rows),
         "",
@@ -214,7 +214,8 @@ def render(lat: dict[str, Any], idem: dict[str, Any] | None, clients: int) -> st
         ),
         "",
         f"Summed over the run, moto was busy {busy:.1f} s of {lat['wall']:.1f} s wall time with {clients} "
-        f"clients in flight (its DynamoDB requests are serialized, as DynamoDB's conditional writes are atomic).",
+        f"client{'s' if clients > 1 else ''} in flight (its DynamoDB requests are serialized, as DynamoDB's "
+        "conditional writes are atomic).",
     ]
     if idem:
         ok = idem["stored"] == idem["keys"] == idem["distinct_ids"] == idem["keys_with_one_id"]
