@@ -97,7 +97,9 @@ def up(
             static_dir=static_dir if static_dir.is_dir() else None,
         )
     )
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops as cleanly as Ctrl-C
+    # `kill` stops as cleanly as Ctrl-C; SIGINT too when started with it ignored (a `cmd &` of a script inherits that)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupt)
     try:
         cloud.start()
     except PortInUseError as exc:
