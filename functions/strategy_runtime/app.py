@@ -138,18 +138,21 @@ runtime = runtime_service.Runtime(
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    if event.detail_type == "Scheduled Event":
-        reports = runtime_service.on_schedule(runtime, runtime_service.latest_bar_detail)
-        metrics.add_metric(
-            name="StrategyDecisions", unit=MetricUnit.Count, value=sum(r.decided for r in reports)
-        )
-        announce_errors(reports)
-        return {"bars": [vars(r) for r in reports]}
     try:
+        if event.detail_type == "Scheduled Event":
+            reports = runtime_service.on_schedule(runtime, runtime_service.latest_bar_detail)
+            metrics.add_metric(
+                name="StrategyDecisions", unit=MetricUnit.Count, value=sum(r.decided for r in reports)
+            )
+            announce_errors(reports)
+            return {"bars": [vars(r) for r in reports]}
         report = runtime_service.on_bar(runtime, event.detail)
     except StrategyInputError as exc:  # a malformed bar: retrying cannot help
         logger.error("bar rejected", extra={"reason": str(exc), "detail": event.detail})
         return {"rejected": str(exc)}
+    except runtime_service.SlotsFailed as exc:  # redelivered; a slot paused meanwhile is not active any more
+        announce_errors(exc.reports)
+        raise
     metrics.add_metric(name="StrategyDecisions", unit=MetricUnit.Count, value=report.decided)
     metrics.add_metric(name="StrategyOrders", unit=MetricUnit.Count, value=report.orders)
     if report.paused:

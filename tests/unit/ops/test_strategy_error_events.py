@@ -14,6 +14,7 @@ from tests.unit.strategies.conftest import (
     cloud,  # noqa: F401 - the strategies' moto fixture, used here too
 )
 from tests.unit.strategies.test_hot_swap import Context
+from trade2026.errors import ServiceUnavailable
 from trade2026.services import strategies as service
 from trade2026.services.strategies import SlotRequest
 
@@ -78,3 +79,34 @@ def test_a_pause_that_no_longer_stands_is_not_announced(cloud: Cloud, bus: list[
     # When announced, Then nothing is published
     assert cloud.runtime_app.announce_errors([report]) == 0
     assert bus == []
+
+
+def test_a_pause_is_announced_even_when_another_slot_fails_on_the_same_bar(
+    cloud: Cloud,  # noqa: F811
+    bus: list[Any],
+):
+    # Given a slot whose strategy raises and a healthy slot whose order cannot be submitted (the OMS is down)
+    account_id = cloud.account()
+    healthy, broken = cloud.strategy("hold", {"target": 0.1}), cloud.strategy("physics_regime", {})
+    for sid, slot in ((healthy, "ok"), (broken, "bad")):
+        cloud.promote(sid, 1)
+        service.deploy(
+            TRADER, account_id, slot, SlotRequest(strategy_id=sid, version=1, symbol=SYMBOL), cloud.publish
+        )
+
+    def no_history(symbol: str, end: int, wanted: int) -> dict[str, Any]:
+        raise RuntimeError("lake unreachable")
+
+    def oms_down(*args: Any) -> dict[str, Any]:
+        raise ServiceUnavailable("orders table throttled")
+
+    runtime = cloud.runtime_app.runtime
+    submit, runtime.history, runtime.submit = runtime.submit, no_history, oms_down
+    # When the bar fails (to be redelivered), Then the pause is announced all the same
+    with pytest.raises(ServiceUnavailable, match="1 slot"):
+        cloud.runtime_app.handler(bar_event(1), Context())
+    assert [detail["slot"] for _, kind, detail in bus if kind == "StrategyError"] == ["bad"]
+    # And when it is redelivered with the OMS back, the healthy slot trades and nothing is announced twice
+    runtime.submit = submit
+    cloud.runtime_app.handler(bar_event(1), Context())
+    assert [detail["slot"] for _, kind, detail in bus if kind == "StrategyError"] == ["bad"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import numpy as np
 import pytest
 
 from trade2026.adapters import strategy_store as store
 from trade2026.adapters import trading_store
-from trade2026.errors import Conflict
+from trade2026.errors import Conflict, ServiceUnavailable
 from trade2026.services import strategies as service
 from trade2026.services import strategy_runtime
 from trade2026.services.strategies import ShadowRequest, SlotRequest
@@ -117,6 +118,38 @@ def test_schedule_catches_up_on_the_latest_bar_once(cloud: Cloud):
     assert first["bars"][0]["decided"] == 1 and second["bars"][0]["duplicates"] == 1
     assert [d.bar_id for d in _decisions(account_id, "s")] == [f"{SYMBOL}:1m:0"]
     assert len(list(trading_store.OrderModel.query(account_id))) == 1
+
+
+def test_schedule_catches_up_every_symbol_when_one_symbol_fails(cloud: Cloud):
+    # Given active slots on ACME and on a second symbol, and an OMS that refuses ACME's orders
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.put_item(TableName="symbols", Item={"symbol": {"S": "BETA"}})
+    dynamodb.put_item(TableName="market-state", Item={
+        "pk": {"S": "SYMBOL#BETA"}, "sk": {"S": "LATEST"},
+        "last_bar": {"S": '{"close": 50, "start": 0, "end": 60000000000}'},
+    })  # fmt: skip
+    account_id = cloud.account()
+    sid = cloud.strategy("hold", {"target": 0.05})
+    cloud.promote(sid, 1)
+    for slot, symbol in (("a", SYMBOL), ("b", "BETA")):
+        service.deploy(
+            TRADER, account_id, slot, SlotRequest(strategy_id=sid, version=1, symbol=symbol), cloud.publish
+        )
+    runtime, submit = cloud.runtime_app.runtime, cloud.runtime_app.runtime.submit
+
+    def acme_refused(key: str, owner: Any, account: str, order: Any) -> dict[str, Any]:
+        if order.symbol == SYMBOL:
+            raise ServiceUnavailable("orders table throttled")
+        return submit(key, owner, account, order)
+
+    runtime.submit = acme_refused
+    scheduled = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "id": "x",
+                 "time": "2026-01-05T21:05:00Z", "version": "0", "account": "1", "region": "us-east-1",
+                 "resources": []}  # fmt: skip
+    # When the schedule fires, Then it fails (to be retried) naming ACME's bar, and BETA's slot traded anyway
+    with pytest.raises(ServiceUnavailable, match=f"{SYMBOL}:1m:0"):
+        cloud.runtime_app.handler(scheduled, Context())
+    assert [o.symbol for o in trading_store.OrderModel.query(account_id)] == ["BETA"]
 
 
 def test_target_shares_round_toward_zero():

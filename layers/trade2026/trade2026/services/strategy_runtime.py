@@ -75,6 +75,15 @@ class BarReport:
     failed: list[str] = field(default_factory=list)
 
 
+class SlotsFailed(ServiceUnavailable):
+    """Slots failed on infrastructure (the event is to be redelivered); ``reports`` still say what happened,
+    e.g. slots a failing strategy paused on the same bar, which must be announced all the same."""
+
+    def __init__(self, message: str, reports: list[BarReport]) -> None:
+        super().__init__(message)
+        self.reports = reports
+
+
 def _bars_for(runtime: Runtime, bar: live.Bar, wanted: int) -> dict[str, np.ndarray]:
     """The symbol's bars up to and including this one (the current bar appended if the lake has not got it)."""
     current = {"ts": np.array([bar.start], dtype=np.int64), "close": np.array([bar.close])}
@@ -249,20 +258,29 @@ def on_bar(
             report.failed.append(slot.slot_key)
             failures.append(exc)
     if failures:
-        raise ServiceUnavailable(f"{len(failures)} slot(s) failed on bar {bar.id}: {failures[0]}")
+        raise SlotsFailed(f"{len(failures)} slot(s) failed on bar {bar.id}: {failures[0]}", [report])
     return report
 
 
 def on_schedule(runtime: Runtime, latest_bar: Callable[[str], Mapping[str, Any] | None]) -> list[BarReport]:
-    """Catch up: each active slot on its symbol's latest final bar (a no-op where BarClosed already ran)."""
+    """Catch up: each active slot on its symbol's latest final bar (a no-op where BarClosed already ran); a
+    symbol whose slots fail does not hold the others back."""
     by_symbol: dict[str, list[store.SlotItem]] = {}
     for slot in store.all_active_slots():
         by_symbol.setdefault(slot.symbol, []).append(slot)
-    reports = []
+    reports: list[BarReport] = []
+    failures: list[str] = []
     for symbol, slots in sorted(by_symbol.items()):
         detail = latest_bar(symbol)
-        if detail is not None:
+        if detail is None:
+            continue
+        try:
             reports.append(on_bar(runtime, detail, slots))
+        except SlotsFailed as exc:  # the other symbols still catch up
+            reports += exc.reports
+            failures.append(str(exc))
+    if failures:
+        raise SlotsFailed("; ".join(failures), reports)
     return reports
 
 
