@@ -33,8 +33,9 @@ def bus(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, d
     return put
 
 
-def test_a_failing_strategy_is_announced_once_to_its_owner(cloud: Cloud, bus: list[Any]):  # noqa: F811
-    # Given a healthy slot and one whose strategy raises (its history cannot be read)
+def healthy_and_broken_slots(cloud: Cloud) -> tuple[str, str]:  # noqa: F811 - the fixture's type
+    """Slot "ok" (hold) and slot "bad", whose strategy raises: its history cannot be read. Returns the account
+    and the broken strategy's id."""
     account_id = cloud.account()
     healthy, broken = cloud.strategy("hold", {"target": 0.1}), cloud.strategy("physics_regime", {})
     for sid, slot in ((healthy, "ok"), (broken, "bad")):
@@ -47,6 +48,12 @@ def test_a_failing_strategy_is_announced_once_to_its_owner(cloud: Cloud, bus: li
         raise RuntimeError("lake unreachable")
 
     cloud.runtime_app.runtime.history = no_history
+    return account_id, broken
+
+
+def test_a_failing_strategy_is_announced_once_to_its_owner(cloud: Cloud, bus: list[Any]):  # noqa: F811
+    # Given a healthy slot and one whose strategy raises (its history cannot be read)
+    account_id, broken = healthy_and_broken_slots(cloud)
     # When a bar arrives, is redelivered, and the next bar arrives
     for event in (bar_event(1), bar_event(1), bar_event(2)):
         cloud.runtime_app.handler(event, Context())
@@ -86,22 +93,13 @@ def test_a_pause_is_announced_even_when_another_slot_fails_on_the_same_bar(
     bus: list[Any],
 ):
     # Given a slot whose strategy raises and a healthy slot whose order cannot be submitted (the OMS is down)
-    account_id = cloud.account()
-    healthy, broken = cloud.strategy("hold", {"target": 0.1}), cloud.strategy("physics_regime", {})
-    for sid, slot in ((healthy, "ok"), (broken, "bad")):
-        cloud.promote(sid, 1)
-        service.deploy(
-            TRADER, account_id, slot, SlotRequest(strategy_id=sid, version=1, symbol=SYMBOL), cloud.publish
-        )
-
-    def no_history(symbol: str, end: int, wanted: int) -> dict[str, Any]:
-        raise RuntimeError("lake unreachable")
+    healthy_and_broken_slots(cloud)
 
     def oms_down(*args: Any) -> dict[str, Any]:
         raise ServiceUnavailable("orders table throttled")
 
     runtime = cloud.runtime_app.runtime
-    submit, runtime.history, runtime.submit = runtime.submit, no_history, oms_down
+    submit, runtime.submit = runtime.submit, oms_down
     # When the bar fails (to be redelivered), Then the pause is announced all the same
     with pytest.raises(ServiceUnavailable, match="1 slot"):
         cloud.runtime_app.handler(bar_event(1), Context())
