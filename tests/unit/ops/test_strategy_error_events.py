@@ -14,6 +14,7 @@ from tests.unit.strategies.conftest import (
     cloud,  # noqa: F401 - the strategies' moto fixture, used here too
 )
 from tests.unit.strategies.test_hot_swap import Context
+from trade2026.adapters import trading_store
 from trade2026.errors import ServiceUnavailable
 from trade2026.services import strategies as service
 from trade2026.services.strategies import SlotRequest
@@ -93,7 +94,7 @@ def test_a_pause_is_announced_even_when_another_slot_fails_on_the_same_bar(
     bus: list[Any],
 ):
     # Given a slot whose strategy raises and a healthy slot whose order cannot be submitted (the OMS is down)
-    healthy_and_broken_slots(cloud)
+    account_id, _ = healthy_and_broken_slots(cloud)
 
     def oms_down(*args: Any) -> dict[str, Any]:
         raise ServiceUnavailable("orders table throttled")
@@ -107,4 +108,5 @@ def test_a_pause_is_announced_even_when_another_slot_fails_on_the_same_bar(
     # And when it is redelivered with the OMS back, the healthy slot trades and nothing is announced twice
     runtime.submit = submit
     cloud.runtime_app.handler(bar_event(1), Context())
+    assert len(list(trading_store.OrderModel.query(account_id))) == 1
     assert [detail["slot"] for _, kind, detail in bus if kind == "StrategyError"] == ["bad"]
