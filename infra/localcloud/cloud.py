@@ -7,6 +7,8 @@ Gateway (127.0.0.1:8080)      the REST API's routes + Cognito authorizer, and th
 KinesisPoller                 event source mappings with AWS retry/bisect/on-failure semantics
 EventBridge delivery          rules -> Lambda and Step Functions targets; rate(...) schedules fire (scheduler.py)
 SageMaker executor            training jobs and endpoints run models/<model>/ code
+DynamoDB fixes                transactions copy touched items only, Query reads one partition (moto copies or
+                              lists whole tables): dynamodb_transactions.py, dynamodb_query.py
 """
 
 from __future__ import annotations
