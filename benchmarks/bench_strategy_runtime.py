@@ -65,7 +65,7 @@ def _setup(client: Client, cloud: LocalCloud) -> tuple[str, str]:
         dynamodb.put_item(TableName=refs["BacktestsTable"], Item={
             "pk": {"S": f"SWEEP#{run_id}"}, "sk": {"S": "META"}, "kind": {"S": "sweep"}, "owner": {"S": owner},
             "created_at": {"S": "2026-01-01T00:00:00Z"}, "status": {"S": "SUCCEEDED"}, "request": {"S": "{}"},
-            "summary": {"S": json.dumps({"pbo": {"pbo": 0.1}, "deflated_sharpe": {"dsr": 0.99}})},
+            "summary": {"S": json.dumps({"pbo": 0.1, "deflated_sharpe": {"dsr": 0.99}})},  # as FinishSweep stores it
         })  # fmt: skip
         _call(client, "POST", f"/v1/strategies/{sid}/versions/{version}/links", {"sweeps": [run_id]})
         for to in ("backtested", "validated", "paper"):
