@@ -3,7 +3,7 @@
 Latency: N limit orders (default 10,000) submitted by 8 concurrent clients (keep-alive sessions), each with its
 own Idempotency-Key, to POST /v1/accounts/{id}/orders of a fresh `trade2026 up --no-demo-data` with the S&P 500
 daily bars loaded (the reference price). Every request goes gateway -> orders Lambda (worker process) ->
-idempotency record, risk Lambda (its own worker: account, positions, open orders, marks, order-rate counter),
+idempotency record, risk Lambda (its own worker: account, positions, open-order sums, marks, order-rate counter),
 order + events, EventBridge -> 201. p50/p99 measured at the client; the share inside the emulated AWS APIs
 is moto's own time per service (localcloud.awsstats; the lambda row is the whole risk invocation, which
 includes its own DynamoDB calls). The seed platform's SLA was p50 < 50 ms, p99 < 200 ms; the target here is half.
@@ -95,7 +95,7 @@ def send_retrying(
 
 def latency_run(client: Client, orders: int, clients: int) -> dict[str, Any]:
     """Each client trades its own account and cancels its orders 20 submissions later (untimed), as a trader
-    working limit orders would: an account keeps at most ~20 open orders, which pre-trade risk reads every time."""
+    working limit orders would: an account keeps at most ~20 open orders (risk reads their sums, not the orders)."""
     accounts = [client.account() for _ in range(clients)]
     body = json.dumps(ORDER)
     for i in range(20):  # warm every worker of the pools first
